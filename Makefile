@@ -1,0 +1,43 @@
+# depgraph: `make test` and `make demo` set everything up from nothing (see README.md).
+PYTHON ?= /usr/bin/python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test test-pure demo lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if ! $(PYTHON) -c 'import apt_pkg' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing python3-apt (Debian package) for $(PYTHON)"; \
+	    apt-get install -y python3-apt || { apt-get update && apt-get install -y python3-apt; }; \
+	  else \
+	    echo "note: python3-apt is missing and we are not root: only the pure-Python path will work"; \
+	  fi; \
+	fi
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-pure: setup
+	DEPGRAPH_NO_APT=1 $(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/depgraph graph libssl1.0.0 --status fixtures/heartbleed/ubuntu-12.04.3-armhf/root/var/lib/dpkg/status
+
+lint: setup
+	$(BIN)/ruff check depgraph tests bench
+	$(BIN)/ruff format --check depgraph tests bench
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

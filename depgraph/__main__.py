@@ -1,0 +1,7 @@
+"""``python -m depgraph``."""
+
+import sys
+
+from depgraph.cli import main
+
+sys.exit(main())

@@ -1,0 +1,120 @@
+"""Choosing and opening the package source the command line asks for.
+
+Saved files (``--status``, ``--packages``, ``--dpkg-list``, ``--rdepends``) are read by the pure-Python
+readers; the live system or a ``--root`` tree goes through python-apt when it is importable and the
+pure-Python readers of the same files otherwise (contract: ``../shared/contract/CLI.md``, "Where the
+packages come from").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from depgraph.debian.backend import apt_pkg
+from depgraph.diagnostics import Diagnostics
+from depgraph.errors import SourceError, UsageError
+from depgraph.model import Package
+from depgraph.sources.apt_cache import AptIndex
+from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
+from depgraph.sources.dpkg_status import read_status, status_under
+from depgraph.sources.interface import PackageIndex
+from depgraph.sources.packages_index import lists_under, read_packages
+from depgraph.sources.rdepends_text import ReverseDependency, read_rdepends
+from depgraph.universe import Universe
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """Where the packages come from, as the command line gave it."""
+
+    root: Path | None = None
+    status: Path | None = None
+    packages: tuple[Path, ...] = ()
+    dpkg_list: Path | None = None
+    rdepends: tuple[Path, ...] = ()
+    all_packages: bool = False
+    installed_only: bool = False
+    pure: bool = False
+    extra: tuple[str, ...] = field(default=())
+
+    @property
+    def saved_files(self) -> bool:
+        """Some saved file was named, so the running system is not read."""
+        return bool(self.status or self.packages or self.dpkg_list or self.rdepends)
+
+
+def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
+    """The package index the options describe."""
+    if options.all_packages and options.installed_only:
+        raise UsageError("--all and --installed-only contradict each other")
+    if options.saved_files:
+        if options.root is not None:
+            raise UsageError("--root reads a whole tree; do not combine it with saved files")
+        return _saved(options, diagnostics)
+    root = options.root or Path("/")
+    if not root.is_dir():
+        raise SourceError(root, "not a directory")
+    if apt_pkg() is not None and not options.pure:
+        return AptIndex(root, installed_only=not options.all_packages)
+    return _tree(root, options, diagnostics)
+
+
+def _tree(root: Path, options: SourceOptions, diagnostics: Diagnostics) -> Universe:
+    status_file = status_under(root)
+    if not status_file.is_file():
+        raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
+    status = read_status(status_file, diagnostics)
+    available: list[Package] = []
+    if options.all_packages:
+        for path in lists_under(root):
+            available.extend(read_packages(path, diagnostics))
+    where = "the installed packages" if not options.all_packages else "the status and apt lists"
+    return Universe(
+        status=status,
+        available=available,
+        installed_only=not options.all_packages,
+        description=where if root == Path("/") else f"{where} under {root}",
+        diagnostics=diagnostics,
+    )
+
+
+def _saved(options: SourceOptions, diagnostics: Diagnostics) -> Universe:
+    status = read_status(options.status, diagnostics) if options.status else []
+    available: list[Package] = []
+    for path in options.packages:
+        available.extend(read_packages(path, diagnostics))
+    listed: list[ListedPackage] = (
+        read_dpkg_list(options.dpkg_list, diagnostics) if options.dpkg_list else []
+    )
+    rdepends: list[ReverseDependency] = []
+    for path in options.rdepends:
+        rdepends.extend(read_rdepends(path, diagnostics))
+    installed_only: bool | None = None
+    if options.all_packages:
+        installed_only = False
+    elif options.installed_only:
+        installed_only = True
+    names = [
+        str(p)
+        for p in (options.status, options.dpkg_list, *options.packages, *options.rdepends)
+        if p
+    ]
+    universe = Universe(
+        status=status,
+        available=available,
+        listed=listed,
+        rdepends=rdepends,
+        installed_only=installed_only,
+        description=", ".join(names),
+        diagnostics=diagnostics,
+    )
+    if universe.installed_only and not universe.has_install_info:
+        raise UsageError("--installed-only needs a status file or a dpkg -l listing")
+    if listed and not available and not rdepends and not status:
+        diagnostics.note(
+            str(options.dpkg_list),
+            "dpkg -l lists no relationships: add --packages (the indexes of that release) "
+            "or --rdepends to find dependents",
+        )
+    return universe

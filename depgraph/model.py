@@ -1,0 +1,178 @@
+"""The data depgraph works on: frozen values, no I/O.
+
+Field names and relation kinds follow Debian Policy 5 (control fields) and 7.1 (relationships).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import NewType
+
+PackageName = NewType("PackageName", str)
+"""A binary package name, optionally qualified ``name:arch`` for a foreign architecture."""
+
+
+class RelationKind(enum.Enum):
+    """The relationship fields of Debian Policy 7.2-7.6, in the order dpkg lists them."""
+
+    PRE_DEPENDS = "Pre-Depends"
+    DEPENDS = "Depends"
+    RECOMMENDS = "Recommends"
+    SUGGESTS = "Suggests"
+    ENHANCES = "Enhances"
+    BREAKS = "Breaks"
+    CONFLICTS = "Conflicts"
+    REPLACES = "Replaces"
+
+
+DEPENDENCY_KINDS: tuple[RelationKind, ...] = (RelationKind.PRE_DEPENDS, RelationKind.DEPENDS)
+"""What "depends on" means by default: the fields that make a package need another to work."""
+
+
+class Origin(enum.Enum):
+    """Where a package record came from."""
+
+    STATUS = "dpkg-status"
+    PACKAGES = "packages-index"
+    DPKG_LIST = "dpkg-list"
+    RDEPENDS = "apt-cache-rdepends"
+    APT_CACHE = "apt-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """One alternative of a relationship field: ``name[:archqual] [(op version)]`` (Policy 7.1).
+
+    Architecture restrictions ``[...]`` and build profiles ``<...>`` only occur in source control
+    files; they are parsed and kept (restrictions) or dropped (profiles), since binary package
+    relations never carry them.
+    """
+
+    name: str
+    arch_qualifier: str | None = None
+    operator: str | None = None
+    version: str | None = None
+    arch_restrictions: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = self.name if self.arch_qualifier is None else f"{self.name}:{self.arch_qualifier}"
+        if self.operator is not None:
+            text += f" ({self.operator} {self.version})"
+        if self.arch_restrictions:
+            text += " [" + " ".join(self.arch_restrictions) + "]"
+        return text
+
+
+OrGroup = tuple[Relation, ...]
+"""Alternatives separated by ``|``: satisfied when any one is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One version of one binary package, as a source describes it.
+
+    ``state`` is dpkg's package state (``installed``, ``config-files``, ``half-installed``, ...) or
+    ``None`` for a package that is only available from an index; ``want`` is dpkg's selection
+    (``install``, ``hold``, ``deinstall``, ``purge``, ``unknown``). ``where`` names the file and line
+    the record starts at, so every verdict can point back to its evidence.
+    """
+
+    name: str
+    version: str | None
+    architecture: str | None
+    state: str | None
+    origin: Origin
+    where: str
+    relations: tuple[tuple[RelationKind, tuple[OrGroup, ...]], ...] = ()
+    provides: tuple[Relation, ...] = ()
+    section: str | None = None
+    source: str | None = None
+    multi_arch: str | None = None
+    essential: bool = False
+    want: str | None = None
+
+    @property
+    def installed(self) -> bool:
+        """True when dpkg has the package unpacked (its files are on disk).
+
+        ``config-files`` (``rc``) and ``not-installed`` packages are not installed; the half states
+        (``half-installed``, ``unpacked``, ``half-configured``, ``triggers-*``) are, because their
+        files, and thus their use of a library, are present (dpkg(1), "Package states").
+        """
+        return self.state is not None and self.state not in ("not-installed", "config-files")
+
+    def groups(self, kind: RelationKind) -> tuple[OrGroup, ...]:
+        """The OR-groups of one relationship field, empty when the field is absent."""
+        for have, groups in self.relations:
+            if have is kind:
+                return groups
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Warning_:
+    """Something a reader had to skip or guess, with where it happened."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """``dependent`` needs ``target`` through one relationship (or Provides) on the way to a target.
+
+    For ``Provides`` edges the dependent is the virtual package and the target the real package that
+    provides it, so every edge points the way dependency flows.
+    """
+
+    dependent: str
+    target: str
+    kind: str
+    alternative: bool = False
+    relation: str = ""
+    satisfied: bool | None = True
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A package in the reverse-dependency graph with its shortest path to a target."""
+
+    package: str
+    version: str | None
+    installed: bool
+    depth: int
+    path: tuple[str, ...]
+    virtual: bool = False
+    section: str | None = None
+    state: str | None = None
+
+    @property
+    def via(self) -> tuple[str, ...]:
+        """The packages between this one and the target it reaches (empty for direct dependents)."""
+        return self.path[1:-1]
+
+    @property
+    def direct(self) -> bool:
+        """A direct dependent: one relationship (possibly through a virtual package) away."""
+        return self.depth == 1
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyGraph:
+    """The reverse closure of the targets: real-package nodes, the edges between them, warnings."""
+
+    targets: tuple[str, ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    kinds: tuple[RelationKind, ...]
+    installed_only: bool
+    warnings: tuple[Warning_, ...] = field(default=())
+
+    @property
+    def dependents(self) -> tuple[Node, ...]:
+        """Every node that is not a target and not virtual, nearest first."""
+        return tuple(n for n in self.nodes if n.depth > 0 and not n.virtual)

@@ -1,0 +1,230 @@
+"""The live (or ``--root``) system through python-apt's ``apt_pkg`` cache.
+
+Reads the same dpkg status and apt lists as the pure-Python path, but through libapt's cache and its
+reverse-dependency lists (``Package.rev_depends_list``), converting only the packages the walk
+touches. For an installed-only walk the cache is built from the dpkg status alone (an empty sources
+list), which is what "installed" means and is far cheaper than parsing every index; ``--all`` builds
+the full cache, like ``apt-cache``. ``rootdir`` handling follows python-apt's ``apt.Cache(rootdir=...)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from depgraph.debian.backend import apt_pkg
+from depgraph.errors import SourceError
+from depgraph.model import OrGroup, Origin, Package, Relation, RelationKind
+
+_KINDS = {
+    "PreDepends": RelationKind.PRE_DEPENDS,
+    "Depends": RelationKind.DEPENDS,
+    "Recommends": RelationKind.RECOMMENDS,
+    "Suggests": RelationKind.SUGGESTS,
+    "Enhances": RelationKind.ENHANCES,
+    "Breaks": RelationKind.BREAKS,
+    "Conflicts": RelationKind.CONFLICTS,
+    "Replaces": RelationKind.REPLACES,
+}
+_ORDER = {kind: number for number, kind in enumerate(RelationKind)}
+_OPERATORS = {"<": "<<", ">": ">>", "<=": "<=", ">=": ">=", "=": "=", "": None}
+_SELECTIONS = {0: "unknown", 1: "install", 2: "hold", 3: "deinstall", 4: "purge"}
+_MULTI_ARCH = {0: None, 1: None, 2: "foreign", 3: "foreign", 4: "same", 8: "allowed", 9: "allowed"}
+"""python-apt's ``Version.MULTI_ARCH_*`` values (the ``ALL`` bit marks Architecture: all)."""
+
+
+def available() -> bool:
+    """python-apt is importable (and not disabled with ``DEPGRAPH_NO_APT``)."""
+    return apt_pkg() is not None
+
+
+class AptIndex:
+    """A :class:`~depgraph.sources.interface.PackageIndex` over libapt's package cache."""
+
+    def __init__(self, root: Path = Path("/"), *, installed_only: bool = True) -> None:
+        module = apt_pkg()
+        if module is None:
+            raise SourceError("python-apt", "not available")
+        self._apt = module
+        shown = root
+        root = root.resolve()
+        status = root / "var/lib/dpkg/status"
+        if not status.is_file():
+            raise SourceError(status, "no dpkg status file")
+        _configure(module, root, status, installed_only)
+        try:
+            self._cache = module.Cache(None)
+        except SystemError as error:
+            raise SourceError(shown, f"apt cannot build its cache: {error}") from None
+        self.installed_only = installed_only
+        self.native_arch: str | None = module.config.find("APT::Architecture") or None
+        where = "the installed packages" if installed_only else "the apt cache"
+        self.description = where if root == Path("/") else f"{where} under {shown}"
+        self._converted: dict[str, Package | None] = {}
+
+    def _apt_package(self, key: str) -> Any:
+        try:
+            return self._cache[key]
+        except KeyError:
+            return None
+
+    def lookup(self, key: str) -> Package | None:
+        """The installed version, else (for ``--all``) the newest version apt knows."""
+        if key in self._converted:
+            return self._converted[key]
+        package = self._apt_package(key)
+        result = None
+        if package is not None:
+            version = package.current_ver
+            if version is None and not self.installed_only:
+                versions = list(package.version_list)
+                if versions:
+                    version = max(versions, key=_cmp_key(self._apt))
+            if version is not None:
+                result = self._convert(package, version)
+        self._converted[key] = result
+        return result
+
+    def _convert(self, package: Any, version: Any) -> Package:
+        apt = self._apt
+        relations: list[tuple[RelationKind, tuple[OrGroup, ...]]] = []
+        for type_name, groups in version.depends_list.items():
+            kind = _KINDS.get(type_name)
+            if kind is None:
+                continue
+            relations.append((kind, tuple(tuple(_relation(d) for d in group) for group in groups)))
+        relations.sort(key=lambda item: _ORDER[item[0]])
+        provides = tuple(
+            Relation(name=name, operator="=" if provided else None, version=provided or None)
+            for name, provided, _version in version.provides_list
+        )
+        installed = package.current_ver is not None and package.current_ver.id == version.id
+        state = _state(apt, package.current_state) if installed else None
+        files = version.file_list
+        where = files[0][0].filename if files else "apt cache"
+        return Package(
+            name=package.name,
+            version=version.ver_str,
+            architecture=version.arch,
+            state=state,
+            origin=Origin.APT_CACHE,
+            where=where,
+            relations=tuple(relations),
+            provides=provides,
+            section=version.section or None,
+            multi_arch=_MULTI_ARCH.get(version.multi_arch),
+            essential=bool(package.essential),
+            want=_SELECTIONS.get(package.selected_state) if installed else None,
+        )
+
+    def naming(self, name: str) -> Iterable[str]:
+        """Parent packages of the reverse dependencies apt records for ``name`` (and ``name:any``)."""
+        keys: set[str] = set()
+        for lookup in (name, f"{name}:any"):
+            package = self._apt_package(lookup)
+            if package is None:
+                continue
+            for dependency in package.rev_depends_list:
+                keys.add(self._key(dependency.parent_pkg))
+        return keys
+
+    def providers(self, name: str) -> Iterable[str]:
+        """Packages apt records as providing ``name``."""
+        package = self._apt_package(name)
+        if package is None:
+            return ()
+        return {self._key(version.parent_pkg) for _n, _v, version in package.provides_list}
+
+    def is_virtual(self, name: str) -> bool:
+        """No version of ``name`` exists but something Provides it."""
+        package = self._apt_package(name)
+        return package is not None and not package.has_versions and package.has_provides
+
+    def _key(self, package: Any) -> str:
+        arch = package.architecture
+        if arch in (self.native_arch, "all"):
+            return str(package.name)
+        return f"{package.name}:{arch}"
+
+
+_CONFIG_KEYS = ("Dir", "Dir::State::status", "Dir::Etc::sourcelist", "Dir::Etc::sourceparts")
+_defaults: dict[str, str] = {}
+
+
+def _configure(apt: Any, root: Path, status: Path, installed_only: bool) -> None:
+    """Point libapt at ``root`` the way python-apt's ``apt.Cache(rootdir=...)`` does.
+
+    libapt's configuration is process-global, so the host's values are remembered on first use and
+    every index sets all the keys it relies on, whatever an earlier index set.
+    """
+    config = apt.config
+    if not _defaults:
+        for key in _CONFIG_KEYS:
+            _defaults[key] = config.find(key)
+        _defaults["APT::Architecture"] = config.find("APT::Architecture")
+        _defaults["APT::Architectures"] = " ".join(config.value_list("APT::Architectures"))
+    live = root == Path("/")
+    config.set("Dir", _defaults["Dir"] if live else str(root))
+    config.set("Dir::State::status", str(status))
+    if installed_only:
+        config.set("Dir::Etc::sourcelist", "/dev/null")
+        config.set("Dir::Etc::sourceparts", "/nonexistent")
+    else:
+        config.set("Dir::Etc::sourcelist", _defaults["Dir::Etc::sourcelist"])
+        config.set("Dir::Etc::sourceparts", _defaults["Dir::Etc::sourceparts"])
+    arch = (
+        _defaults["APT::Architecture"]
+        if live
+        else (_dpkg_arch(status) or _defaults["APT::Architecture"])
+    )
+    config.set("APT::Architecture", arch)
+    config.clear("APT::Architectures")
+    arches = _defaults["APT::Architectures"].split() if live else [arch]
+    for extra in arches:
+        config.set("APT::Architectures::", extra)
+    apt.init_system()
+
+
+_DPKG_ARCH = re.compile(r"^Package: dpkg\n(?:[^\n]+\n)*?Architecture: (\S+)", re.MULTILINE)
+
+
+def _dpkg_arch(status: Path) -> str | None:
+    """The architecture of dpkg itself in a root's status file: that root's native architecture."""
+    try:
+        text = status.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = _DPKG_ARCH.search(text)
+    return match.group(1) if match else None
+
+
+def _relation(dependency: Any) -> Relation:
+    name, _, qualifier = dependency.target_pkg.name.partition(":")
+    operator = _OPERATORS.get(dependency.comp_type, dependency.comp_type)
+    return Relation(
+        name=name,
+        arch_qualifier=qualifier or None,
+        operator=operator,
+        version=dependency.target_ver or None if operator else None,
+    )
+
+
+def _state(apt: Any, current: int) -> str:
+    return {
+        apt.CURSTATE_NOT_INSTALLED: "not-installed",
+        apt.CURSTATE_UNPACKED: "unpacked",
+        apt.CURSTATE_HALF_CONFIGURED: "half-configured",
+        apt.CURSTATE_HALF_INSTALLED: "half-installed",
+        apt.CURSTATE_CONFIG_FILES: "config-files",
+        apt.CURSTATE_INSTALLED: "installed",
+        7: "triggers-awaited",
+        8: "triggers-pending",
+    }.get(current, "installed")
+
+
+def _cmp_key(apt: Any) -> Any:
+    import functools
+
+    return functools.cmp_to_key(lambda a, b: apt.version_compare(a.ver_str, b.ver_str))

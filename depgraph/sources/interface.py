@@ -1,0 +1,51 @@
+"""The seam between package sources and the graph: :class:`PackageIndex`.
+
+A source (saved files parsed in pure Python, or python-apt's cache) answers three questions, and the
+graph needs nothing else:
+
+* which version of a package counts (the installed one, else the newest available);
+* which packages name a given (real or virtual) package in any relationship field;
+* whether only installed packages are wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from depgraph.model import Package
+
+
+class PackageIndex(Protocol):
+    """What the reverse-dependency walk asks of a source."""
+
+    @property
+    def installed_only(self) -> bool:
+        """Only installed packages take part (the default on a live system)."""
+        ...
+
+    @property
+    def native_arch(self) -> str | None:
+        """dpkg's native architecture, for telling ``name`` from ``name:arch``."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """Where the packages come from, in words, for reports."""
+        ...
+
+    def lookup(self, key: str) -> Package | None:
+        """The version of package ``key`` (``name`` or ``name:arch``) that counts, or None."""
+        ...
+
+    def naming(self, name: str) -> Iterable[str]:
+        """Keys of packages whose relationship fields (any kind) name ``name``; may over-report."""
+        ...
+
+    def providers(self, name: str) -> Iterable[str]:
+        """Keys of packages that Provide the virtual package ``name``."""
+        ...
+
+    def is_virtual(self, name: str) -> bool:
+        """``name`` is not a real package but some package Provides it."""
+        ...

@@ -1,0 +1,37 @@
+"""apt's ``Packages`` indexes (Debian Policy 5.3; the archive's ``dists/*/binary-*/Packages``).
+
+These describe what is *available*, not what is installed. apt stores them under
+``/var/lib/apt/lists`` as ``*_Packages`` followed by the compression suffix its configuration chose
+(``.lz4`` here, ``.gz``, ``.xz``, ``.bz2`` elsewhere, or none).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from depgraph.diagnostics import Diagnostics
+from depgraph.model import Origin, Package
+from depgraph.sources.control import read_control_file
+
+LISTS_PATH = Path("var/lib/apt/lists")
+_SUFFIXES = ("", ".gz", ".xz", ".lz4", ".bz2")
+
+
+def read_packages(path: Path, diagnostics: Diagnostics) -> list[Package]:
+    """All package paragraphs of one index."""
+    return list(read_control_file(path, Origin.PACKAGES, diagnostics))
+
+
+def lists_under(root: Path) -> list[Path]:
+    """The Packages indexes apt has downloaded under ``root``, in a stable order."""
+    directory = root / LISTS_PATH
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        name = path.name
+        for suffix in _SUFFIXES:
+            if name.endswith("_Packages" + suffix) and path.is_file():
+                found.append(path)
+                break
+    return sorted(found)
