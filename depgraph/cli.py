@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from depgraph.classic import classic_dependents
-from depgraph.debian.backend import AptMissingError, backend_name
+from depgraph.debian.backend import AptMissingError
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
 from depgraph.formats import GRAPH_FORMATS
@@ -138,7 +138,7 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
     diagnostics.warnings.extend(graph.warnings)
     print(
         f"depgraph: {len(graph.dependents)} dependents of {', '.join(graph.targets)} "
-        f"in {index.description} ({backend_name() if not args.pure else 'pure-python'})",
+        f"in {index.description} ({index.backend})",
         file=sys.stderr,
     )
     return GRAPH_FORMATS[args.format](graph)

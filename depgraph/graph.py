@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from depgraph.debian.versions import satisfies
@@ -60,23 +61,21 @@ def reverse_closure(
         if max_depth is not None and node.depth >= max_depth:
             continue
         package = found[reached]
-        names: list[tuple[str, Relation | None]] = [(package.name, None)]
-        names += [(provided.name, provided) for provided in package.provides]
-        for name, provided in names:
+        for name, provides in _names(package):
             for key in sorted(index.naming(name)):
                 dependent = index.lookup(key)
-                if dependent is None or (key == reached and provided is None):
+                if dependent is None or (key == reached and not provides):
                     continue
-                hit = _relation_to(dependent, name, kinds)
+                hit = _relation_to(dependent, name, kinds, package, index.native_arch)
                 if hit is None:
                     continue
                 kind, relation, alternative = hit
-                ok = _satisfied(relation, package, provided)
-                to = name if provided is not None else reached
-                edges.setdefault(
-                    (key, to, kind.value),
-                    Edge(key, to, kind.value, alternative, str(relation), ok),
-                )
+                to = name if provides else reached
+                if (key, to, kind.value) in edges:
+                    continue
+                ok, provided = _satisfied(relation, package, provides)
+                shown = _display(relation, index.native_arch)
+                edges[(key, to, kind.value)] = Edge(key, to, kind.value, alternative, shown, ok)
                 if provided is not None:
                     edges.setdefault(
                         (name, reached, "Provides"),
@@ -86,12 +85,12 @@ def reverse_closure(
                     warnings.append(
                         Warning_(
                             dependent.where,
-                            f"{key}: {kind.value} '{relation}' is not satisfied by "
+                            f"{key}: {kind.value} '{shown}' is not satisfied by "
                             f"{package.name} {package.version}",
                         )
                     )
                 if key not in nodes:
-                    path = (key, name, *node.path) if provided is not None else (key, *node.path)
+                    path = (key, name, *node.path) if provides else (key, *node.path)
                     nodes[key] = _node(key, dependent, node.depth + 1, path)
                     found[key] = dependent
                     queue.append(key)
@@ -126,29 +125,70 @@ def _node(key: str, package: Package, depth: int, path: tuple[str, ...]) -> Node
     )
 
 
+def _names(package: Package) -> list[tuple[str, tuple[Relation, ...]]]:
+    """The package's own name, then each virtual package it Provides with all its Provides entries.
+
+    Sorted, so the path chosen does not depend on the order a source lists Provides in; grouped,
+    because a package may provide one name at several versions (``debhelper-compat (= 12), (= 13)``).
+    """
+    grouped: dict[str, list[Relation]] = {}
+    for provided in package.provides:
+        grouped.setdefault(provided.name, []).append(provided)
+    return [
+        (package.name, ()),
+        *((name, tuple(sorted(grouped[name], key=str))) for name in sorted(grouped)),
+    ]
+
+
 def _relation_to(
-    package: Package, name: str, kinds: tuple[RelationKind, ...]
+    dependent: Package,
+    name: str,
+    kinds: tuple[RelationKind, ...],
+    reached: Package,
+    native: str | None,
 ) -> tuple[RelationKind, Relation, bool] | None:
-    """The first relationship of ``package`` (in ``kinds`` order) with an alternative on ``name``."""
+    """The first relationship of ``dependent`` (in ``kinds`` order) with an alternative on ``name``."""
     for kind in kinds:
-        for group in package.groups(kind):
+        for group in dependent.groups(kind):
             for relation in group:
-                if relation.name == name:
+                if relation.name == name and _arch_matches(relation, reached, native):
                     return kind, relation, len(group) > 1
     return None
 
 
-def _satisfied(relation: Relation, reached: Package, provided: Relation | None) -> bool | None:
-    """Whether the relation is met by the reached package (or by its Provides); None if unknown."""
+def _arch_matches(relation: Relation, reached: Package, native: str | None) -> bool:
+    """Only ``:any`` and ``:native`` qualifiers (or none) reach a package through a binary
+    relationship; ``name:arch`` is for Build-Depends (Policy 7.1), and libapt, like dpkg, does not
+    resolve it to the plain package, so neither does depgraph."""
+    return relation.arch_qualifier in (None, "any", "native")
+
+
+def _display(relation: Relation, native: str | None) -> str:
+    """The relation as text, without a qualifier that only repeats the native architecture."""
+    if relation.arch_qualifier is not None and relation.arch_qualifier == native:
+        relation = replace(relation, arch_qualifier=None)
+    return str(relation)
+
+
+def _satisfied(
+    relation: Relation, reached: Package, provides: tuple[Relation, ...]
+) -> tuple[bool | None, Relation | None]:
+    """Whether the relation is met by the reached package or one of its Provides (Policy 7.5:
+    a versioned relation on a virtual package needs a versioned Provides); None if unknown.
+    Also returns the Provides entry that meets it (or the first one, when none does)."""
+    shown = provides[0] if provides else None
     if relation.operator is None or relation.version is None:
-        return True
-    if provided is not None:
-        if provided.version is None:
-            return False
-        return satisfies(provided.version, relation.operator, relation.version)
+        return True, shown
+    if provides:
+        for provided in provides:
+            if provided.version is not None and satisfies(
+                provided.version, relation.operator, relation.version
+            ):
+                return True, provided
+        return False, shown
     if reached.version is None:
-        return None
-    return satisfies(reached.version, relation.operator, relation.version)
+        return None, None
+    return satisfies(reached.version, relation.operator, relation.version), None
 
 
 def to_networkx(graph: DependencyGraph) -> nx.MultiDiGraph:

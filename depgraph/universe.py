@@ -34,6 +34,8 @@ def package_key(package: Package, native: str | None) -> str:
 class Universe:
     """A :class:`~depgraph.sources.interface.PackageIndex` over packages read from files."""
 
+    backend = "pure-python"
+
     def __init__(
         self,
         *,
@@ -175,6 +177,12 @@ class Universe:
         package = self._installed.get(key)
         if package is None and not self.installed_only:
             package = self._known.get(key) or self._newest(key)
+        elif package is not None and not self.installed_only:
+            # The archive's override Section wins over the .deb's own, as in apt's cache.
+            for entry in self._available.get(key, ()):
+                if entry.version == package.version and entry.section != package.section:
+                    package = replace(package, section=entry.section)
+                    break
         self._chosen[key] = package
         return package
 

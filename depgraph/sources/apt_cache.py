@@ -43,6 +43,8 @@ def available() -> bool:
 class AptIndex:
     """A :class:`~depgraph.sources.interface.PackageIndex` over libapt's package cache."""
 
+    backend = "python-apt"
+
     def __init__(self, root: Path = Path("/"), *, installed_only: bool = True) -> None:
         module = apt_pkg()
         if module is None:
@@ -94,7 +96,9 @@ class AptIndex:
             kind = _KINDS.get(type_name)
             if kind is None:
                 continue
-            relations.append((kind, tuple(tuple(_relation(d) for d in group) for group in groups)))
+            relations.append(
+                (kind, tuple(tuple(self._relation(d) for d in group) for group in groups))
+            )
         relations.sort(key=lambda item: _ORDER[item[0]])
         provides = tuple(
             Relation(name=name, operator="=" if provided else None, version=provided or None)
@@ -141,6 +145,21 @@ class AptIndex:
         """No version of ``name`` exists but something Provides it."""
         package = self._apt_package(name)
         return package is not None and not package.has_versions and package.has_provides
+
+    def _relation(self, dependency: Any) -> Relation:
+        """apt's Dependency as a Relation; apt spells ``<<`` as ``<`` and resolves ``name:arch``
+        to that architecture's package, so a foreign qualifier is recovered from the target."""
+        target = dependency.target_pkg
+        name, _, qualifier = target.name.partition(":")
+        if not qualifier and target.architecture not in (self.native_arch, "all", "any"):
+            qualifier = target.architecture
+        operator = _OPERATORS.get(dependency.comp_type, dependency.comp_type)
+        return Relation(
+            name=name,
+            arch_qualifier=qualifier or None,
+            operator=operator,
+            version=dependency.target_ver or None if operator else None,
+        )
 
     def _key(self, package: Any) -> str:
         arch = package.architecture
@@ -198,17 +217,6 @@ def _dpkg_arch(status: Path) -> str | None:
         return None
     match = _DPKG_ARCH.search(text)
     return match.group(1) if match else None
-
-
-def _relation(dependency: Any) -> Relation:
-    name, _, qualifier = dependency.target_pkg.name.partition(":")
-    operator = _OPERATORS.get(dependency.comp_type, dependency.comp_type)
-    return Relation(
-        name=name,
-        arch_qualifier=qualifier or None,
-        operator=operator,
-        version=dependency.target_ver or None if operator else None,
-    )
 
 
 def _state(apt: Any, current: int) -> str:

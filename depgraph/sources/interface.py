@@ -30,6 +30,11 @@ class PackageIndex(Protocol):
         ...
 
     @property
+    def backend(self) -> str:
+        """``python-apt`` or ``pure-python``: which code read the packages."""
+        ...
+
+    @property
     def description(self) -> str:
         """Where the packages come from, in words, for reports."""
         ...

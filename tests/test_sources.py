@@ -1,0 +1,156 @@
+"""Every real input in fixtures/ loads, and each reader agrees with the real tools on it."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from depgraph.diagnostics import Diagnostics
+from depgraph.sources.dpkg_list import read_dpkg_list
+from depgraph.sources.dpkg_status import read_status
+from depgraph.sources.packages_index import lists_under, read_packages
+from depgraph.sources.rdepends_text import read_rdepends
+from tests.conftest import HEARTBLEED, require_tool, status_files
+
+
+def _paragraph_count(text: str) -> int:
+    return len(re.findall(r"^Package:", text, re.MULTILINE))
+
+
+@pytest.mark.parametrize("path", status_files(), ids=lambda p: p.parts[-5])
+def test_every_real_status_file_loads(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    packages = read_status(path, Diagnostics())
+    assert len(packages) == _paragraph_count(text)
+    installed = len(re.findall(r"^Status: \S+ \S+ installed$", text, re.MULTILINE))
+    assert sum(p.installed for p in packages) >= installed
+    assert all(p.version for p in packages if p.installed)
+
+
+def test_status_fields_of_a_known_package() -> None:
+    path = HEARTBLEED / "ubuntu-12.04.3-armhf/root/var/lib/dpkg/status"
+    by_name = {p.name: p for p in read_status(path, Diagnostics())}
+    libssl = by_name["libssl1.0.0"]
+    assert (libssl.version, libssl.architecture, libssl.state, libssl.want) == (
+        "1.0.1-4ubuntu5.10",
+        "armhf",
+        "installed",
+        "install",
+    )
+    assert libssl.multi_arch == "same"
+    assert libssl.where.startswith(f"{path}:")
+    line = int(libssl.where.rsplit(":", 1)[1])
+    assert path.read_text().splitlines()[line - 1] == "Package: libssl1.0.0"
+
+
+INDEXES = sorted(HEARTBLEED.glob("indexes/*/*Packages.gz"))
+
+
+@pytest.mark.parametrize("path", INDEXES, ids=lambda p: p.name)
+def test_every_real_packages_index_loads(path: Path) -> None:
+    text = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
+    assert len(read_packages(path, Diagnostics())) == _paragraph_count(text)
+
+
+def test_trusty_libssl_versions() -> None:
+    versions = {
+        path.name.split("_dists_")[1].split("_")[0]: {
+            p.version for p in read_packages(path, Diagnostics()) if p.name == "libssl1.0.0"
+        }
+        for path in INDEXES
+        if "trusty" in path.name
+    }
+    assert versions == {
+        "trusty": {"1.0.1f-1ubuntu2"},
+        "trusty-updates": {"1.0.1f-1ubuntu2.27"},
+        "trusty-security": {"1.0.1f-1ubuntu2.27"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [("xz", lzma.compress), ("bz2", bz2.compress), ("plain", lambda data: data)],
+)
+def test_other_compressions(tmp_path: Path, name: str, compress: object) -> None:
+    source = HEARTBLEED / "indexes/precise-armhf-2014-03"
+    real = next(source.glob("*precise-security_main*"))
+    data = gzip.decompress(real.read_bytes())
+    target = tmp_path / f"Packages.{name}"
+    target.write_bytes(compress(data))  # type: ignore[operator]
+    assert len(read_packages(target, Diagnostics())) == _paragraph_count(data.decode())
+
+
+def test_this_machines_lz4_lists() -> None:
+    lz4 = require_tool("lz4")
+    lists = [p for p in lists_under(Path("/")) if p.name.endswith(".lz4")]
+    if not lists:
+        pytest.skip("apt keeps no lz4 lists on this machine")
+    for path in lists:
+        text = subprocess.run([lz4, "-dc", str(path)], capture_output=True, check=True).stdout
+        assert len(read_packages(path, Diagnostics())) == _paragraph_count(text.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("trusty-main-amd64", 96), ("precise-security-main+universe-armhf-2014-03", 43)],
+)
+def test_rdepends_outputs(name: str, count: int) -> None:
+    path = next(HEARTBLEED.glob(f"rdepends/{name}_*"))
+    lines = read_rdepends(path, Diagnostics())
+    assert {line.target for line in lines} == {"libssl1.0.0"}
+    assert len({line.dependent for line in lines}) == count
+
+
+def _dpkg_list(admindir: Path | None, columns: int) -> str:
+    require_tool("dpkg")
+    args = ["dpkg", "-l"] if admindir is None else ["dpkg", f"--admindir={admindir}", "-l"]
+    env = {**os.environ, "COLUMNS": str(columns), "DPKG_PAGER": "cat", "PAGER": "cat"}
+    return subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout
+
+
+def _fake_admindir(tmp_path: Path, status: Path) -> Path:
+    admindir = tmp_path / "dpkg"
+    (admindir / "info").mkdir(parents=True)
+    (admindir / "updates").mkdir()
+    shutil.copy(status, admindir / "status")
+    return admindir
+
+
+@pytest.mark.parametrize("columns", [80, 132, 250])
+def test_dpkg_list_of_this_machine(tmp_path: Path, columns: int) -> None:
+    saved = tmp_path / "dpkg-l.txt"
+    saved.write_text(_dpkg_list(None, columns))
+    listed = read_dpkg_list(saved, Diagnostics())
+    status = read_status(Path("/var/lib/dpkg/status"), Diagnostics())
+    expected = {(p.name, p.version, p.state) for p in status if p.state != "not-installed"}
+    assert {(e.package.name, e.package.version, e.package.state) for e in listed} == expected
+
+
+@pytest.mark.parametrize("status", status_files(), ids=lambda p: p.parts[-5])
+def test_dpkg_list_of_a_chroot(tmp_path: Path, status: Path) -> None:
+    """``dpkg --admindir`` lists an old system's database with today's dpkg, as from a chroot."""
+    saved = tmp_path / "dpkg-l.txt"
+    saved.write_text(_dpkg_list(_fake_admindir(tmp_path, status), 80))
+    listed = read_dpkg_list(saved, Diagnostics())
+    from_status = read_status(status, Diagnostics())
+    expected = {(p.name, p.version, p.state) for p in from_status if p.state != "not-installed"}
+    assert {(e.package.name, e.package.version, e.package.state) for e in listed} == expected
+
+
+def test_old_dpkg_list_format() -> None:
+    """dpkg before 1.16.2: no Architecture column, ``<none>`` for unknown versions, 'pn' rows."""
+    path = HEARTBLEED.parent / "dpkg-list/dpkg-1.15-nano-excerpt.txt"
+    listed = read_dpkg_list(path, Diagnostics())
+    rows = [(e.package.name, e.package.version, e.package.state, e.package.want) for e in listed]
+    assert rows == [
+        ("nano", "1.3.10-2", "installed", "install"),
+        ("nano-tiny", None, "not-installed", "purge"),
+    ]
