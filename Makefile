@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-pure demo lint bench clean
+.PHONY: setup test test-pure demo lint bench debootstrap clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# A real minimal Debian tree for the --root tests (needs root, debootstrap and the Debian mirror).
+debootstrap:
+	sh fixtures/debootstrap.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

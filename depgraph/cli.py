@@ -136,10 +136,9 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         kinds.append(RelationKind.SUGGESTS)
     graph = reverse_closure(index, args.targets, kinds=kinds, max_depth=args.depth)
     diagnostics.warnings.extend(graph.warnings)
-    print(
-        f"depgraph: {len(graph.dependents)} dependents of {', '.join(graph.targets)} "
-        f"in {index.description} ({index.backend})",
-        file=sys.stderr,
+    diagnostics.summary = (
+        f"{len(graph.dependents)} dependents of {', '.join(graph.targets)} "
+        f"in {index.description} ({index.backend})"
     )
     return GRAPH_FORMATS[args.format](graph)
 
@@ -189,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"depgraph: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
     _show_warnings(diagnostics)
+    if diagnostics.summary:
+        print(f"depgraph: {diagnostics.summary}", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,7 @@ class Diagnostics:
 
     strict: bool = True
     warnings: list[Warning_] = field(default_factory=list)
+    summary: str = ""
 
     def warn(self, path: str, line: int, message: str) -> None:
         """Record a warning at ``path:line`` (line 0: the file as a whole)."""

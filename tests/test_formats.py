@@ -1,0 +1,73 @@
+"""Every ``--format`` of ``depgraph graph`` on a real 2014 system; golden files reviewed by reading."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from tests.conftest import run_depgraph, scenario
+
+STATUS = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def graph(fmt: str, *extra: str | Path) -> str:
+    run = run_depgraph("graph", "libssl1.0.0", "--status", STATUS, "--format", fmt, *extra)
+    assert run.status == 0, run.stderr
+    assert run.stderr.startswith("depgraph: ") and " dependents of libssl1.0.0 in " in run.stderr
+    return run.stdout
+
+
+@pytest.mark.parametrize("fmt", ["tree", "table"])
+def test_golden(fmt: str) -> None:
+    expected = (GOLDEN / f"ubuntu-12.04.3-libssl1.0.0.{fmt}").read_text()
+    assert graph(fmt) == expected
+
+
+def test_names_are_the_json_dependents_nearest_first() -> None:
+    document = json.loads(graph("json"))
+    dependents = [n for n in document["nodes"] if n["depth"] > 0]
+    assert graph("names").splitlines() == [n["package"] for n in dependents]
+    depths = [n["depth"] for n in dependents]
+    assert depths == sorted(depths)
+
+
+def test_graphml_round_trips_through_networkx() -> None:
+    document = json.loads(graph("json"))
+    loaded = nx.read_graphml(io.BytesIO(graph("graphml").encode()))
+    ends = {e["from"] for e in document["edges"]} | {e["to"] for e in document["edges"]}
+    assert set(loaded.nodes) == {n["package"] for n in document["nodes"]} | ends
+    virtual = {n for n, data in loaded.nodes(data=True) if data["virtual"]}
+    assert virtual == {e["from"] for e in document["edges"] if e["kind"] == "Provides"}
+    assert loaded.number_of_edges() == len(document["edges"])
+    assert loaded.nodes["openssh-server"]["version"] == "1:5.9p1-5ubuntu1.1"
+
+
+def test_dot_has_every_node_and_edge() -> None:
+    document = json.loads(graph("json"))
+    dot = graph("dot")
+    assert dot.startswith("digraph depgraph {") and dot.rstrip().endswith("}")
+    for node in document["nodes"]:
+        assert f'"{node["package"]}" [label=' in dot
+    for edge in document["edges"]:
+        assert f'"{edge["from"]}" -> "{edge["to"]}" [label="{edge["kind"]}"' in dot
+
+
+def test_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "graph.json"
+    run = run_depgraph("graph", "libssl1.0.0", "--status", STATUS, "--format", "json", "-o", target)
+    assert run.status == 0 and run.stdout == ""
+    assert json.loads(target.read_text())["targets"] == ["libssl1.0.0"]
+    bad = run_depgraph("graph", "libssl1.0.0", "--status", STATUS, "-o", tmp_path / "no/such/dir/x")
+    assert bad.status == 2 and "cannot write" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_depth_option_and_its_validation() -> None:
+    direct = graph("names", "--depth", "1").splitlines()
+    assert len(direct) == 9 and "ssh" not in direct and "openssh-client" in direct
+    run = run_depgraph("graph", "libssl1.0.0", "--status", STATUS, "--depth", "0")
+    assert run.status == 2 and "--depth" in run.stderr
