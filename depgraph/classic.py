@@ -20,20 +20,12 @@ from depgraph.sources.interface import PackageIndex
 def classic_dependents(index: PackageIndex, target: str) -> list[Package]:
     """The packages the one-liner prints for ``target``, in ``dpkg -l`` (name) order."""
     result: dict[str, Package] = {}
-    for key in index.naming(target):
-        package = index.lookup(key)
+    for entry in index.reverse(target, tuple(RelationKind)):
+        if not entry.last or entry.dependent in result:
+            continue
+        package = index.lookup(entry.dependent)
         if package is None or package.want != "install" or package.state != "installed":
             continue
-        if package.name.startswith("lib") or not _listed_without_bar(package, target):
-            continue
-        result[key] = package
+        if not package.name.startswith("lib"):
+            result[entry.dependent] = package
     return [result[key] for key in sorted(result)]
-
-
-def _listed_without_bar(package: Package, target: str) -> bool:
-    for kind in RelationKind:
-        for group in package.groups(kind):
-            for position, relation in enumerate(group):
-                if relation.name == target and position == len(group) - 1:
-                    return True
-    return False

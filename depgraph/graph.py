@@ -11,7 +11,7 @@ unsatisfied, with a warning, never dropped. Cycles are harmless: each package is
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from depgraph.model import (
     Package,
     Relation,
     RelationKind,
+    ReverseRelation,
     Warning_,
 )
 from depgraph.sources.interface import PackageIndex
@@ -48,6 +49,7 @@ def reverse_closure(
             raise UsageError(_missing(index, target))
         found[target] = package
     kinds = tuple(kinds)
+    rank = {kind: number for number, kind in enumerate(kinds)}
     nodes: dict[str, Node] = {}
     edges: dict[tuple[str, str, str], Edge] = {}
     warnings: list[Warning_] = []
@@ -62,20 +64,25 @@ def reverse_closure(
             continue
         package = found[reached]
         for name, provides in _names(package):
-            for key in sorted(index.naming(name)):
-                dependent = index.lookup(key)
-                if dependent is None or (key == reached and not provides):
+            for entry in _first_per_dependent(index.reverse(name, kinds), rank):
+                key = entry.dependent
+                if key == reached and not provides:
                     continue
-                hit = _relation_to(dependent, name, kinds, package, index.native_arch)
-                if hit is None:
-                    continue
-                kind, relation, alternative = hit
                 to = name if provides else reached
-                if (key, to, kind.value) in edges:
+                field = _FIELD[entry.kind]
+                if (key, to, field) in edges:
                     continue
-                ok, provided = _satisfied(relation, package, provides)
-                shown = _display(relation, index.native_arch)
-                edges[(key, to, kind.value)] = Edge(key, to, kind.value, alternative, shown, ok)
+                if key not in nodes:
+                    dependent = index.lookup(key)
+                    if dependent is None:
+                        continue
+                    path = (key, name, *node.path) if provides else (key, *node.path)
+                    nodes[key] = _node(key, dependent, node.depth + 1, path)
+                    found[key] = dependent
+                    queue.append(key)
+                ok, provided = _satisfied(entry.relation, package, provides)
+                shown = _display(entry.relation, index.native_arch)
+                edges[(key, to, field)] = Edge(key, to, field, entry.alternative, shown, ok)
                 if provided is not None:
                     edges.setdefault(
                         (name, reached, "Provides"),
@@ -84,16 +91,11 @@ def reverse_closure(
                 if ok is False:
                     warnings.append(
                         Warning_(
-                            dependent.where,
-                            f"{key}: {kind.value} '{shown}' is not satisfied by "
+                            found[key].where,
+                            f"{key}: {field} '{shown}' is not satisfied by "
                             f"{package.name} {package.version}",
                         )
                     )
-                if key not in nodes:
-                    path = (key, name, *node.path) if provides else (key, *node.path)
-                    nodes[key] = _node(key, dependent, node.depth + 1, path)
-                    found[key] = dependent
-                    queue.append(key)
     ordered = sorted(nodes.values(), key=lambda n: (n.depth, n.package))
     return DependencyGraph(
         targets=tuple(found_key for found_key in targets),
@@ -140,23 +142,34 @@ def _names(package: Package) -> list[tuple[str, tuple[Relation, ...]]]:
     ]
 
 
-def _relation_to(
-    dependent: Package,
-    name: str,
-    kinds: tuple[RelationKind, ...],
-    reached: Package,
-    native: str | None,
-) -> tuple[RelationKind, Relation, bool] | None:
-    """The first relationship of ``dependent`` (in ``kinds`` order) with an alternative on ``name``."""
-    for kind in kinds:
-        for group in dependent.groups(kind):
-            for relation in group:
-                if relation.name == name and _arch_matches(relation, reached, native):
-                    return kind, relation, len(group) > 1
-    return None
+def _first_per_dependent(
+    entries: Iterable[ReverseRelation], rank: dict[RelationKind, int]
+) -> list[ReverseRelation]:
+    """For each dependent, the relationship that counts: the first kind in ``kinds`` order, then
+    the plain one before an alternative, then by text, so that every backend picks the same one.
+    Dependents come out sorted, which makes the walk's order (and its paths) deterministic."""
+    best: dict[str, ReverseRelation] = {}
+    for entry in entries:
+        if entry.relation.arch_qualifier is not None and not _arch_matches(entry.relation):
+            continue
+        known = best.get(entry.dependent)
+        if known is None or _better(entry, known, rank):
+            best[entry.dependent] = entry
+    return [best[key] for key in sorted(best)]
 
 
-def _arch_matches(relation: Relation, reached: Package, native: str | None) -> bool:
+def _better(entry: ReverseRelation, known: ReverseRelation, rank: dict[RelationKind, int]) -> bool:
+    left = (rank[entry.kind], entry.alternative)
+    right = (rank[known.kind], known.alternative)
+    if left != right:
+        return left < right
+    return str(entry.relation) < str(known.relation)
+
+
+_FIELD = {kind: kind.value for kind in RelationKind}
+
+
+def _arch_matches(relation: Relation) -> bool:
     """Only ``:any`` and ``:native`` qualifiers (or none) reach a package through a binary
     relationship; ``name:arch`` is for Build-Depends (Policy 7.1), and libapt, like dpkg, does not
     resolve it to the plain package, so neither does depgraph."""

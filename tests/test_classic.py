@@ -44,7 +44,9 @@ def test_classic_equals_one_liner_on_this_machine() -> None:
     assert run.stdout.splitlines() == expected
 
 
-WITH_LIBSSL = [p for p in status_files() if "Package: libssl1.0.0\n" in p.read_text(errors="replace")]
+WITH_LIBSSL = [
+    p for p in status_files() if "Package: libssl1.0.0\n" in p.read_text(errors="replace")
+]
 
 
 @pytest.mark.parametrize("status", WITH_LIBSSL, ids=lambda p: p.parts[-5])

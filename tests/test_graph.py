@@ -152,7 +152,8 @@ def test_backends_agree_on_the_whole_archive() -> None:
     pure = graph_json("libssl3", "--all", pure=True)
     assert len(apt["nodes"]) > 1000  # type: ignore[arg-type]
     assert {(n["package"], n["depth"]) for n in pure["nodes"]} == {  # type: ignore[attr-defined]
-        (n["package"], n["depth"]) for n in apt["nodes"]  # type: ignore[attr-defined]
+        (n["package"], n["depth"])
+        for n in apt["nodes"]  # type: ignore[attr-defined]
     }
     assert _comparable(pure) == _comparable(apt)
 

@@ -18,7 +18,9 @@ from depgraph.model import Relation
 
 def test_real_depends_field_with_or_group() -> None:
     # libssl1.0.0 in fixtures/heartbleed/ubuntu-12.04.3-armhf (Ubuntu 12.04.3)
-    groups = parse_relations("libc6 (>= 2.13-28), zlib1g (>= 1:1.1.4), debconf (>= 0.5) | debconf-2.0")
+    groups = parse_relations(
+        "libc6 (>= 2.13-28), zlib1g (>= 1:1.1.4), debconf (>= 0.5) | debconf-2.0"
+    )
     assert groups == (
         (Relation("libc6", None, ">=", "2.13-28"),),
         (Relation("zlib1g", None, ">=", "1:1.1.4"),),
@@ -27,7 +29,9 @@ def test_real_depends_field_with_or_group() -> None:
 
 
 def test_arch_qualifiers_restrictions_and_profiles() -> None:
-    groups = parse_relations("python3:any (>= 3.9~), foo:native, bar [amd64 !i386] <!nocheck> <cross>")
+    groups = parse_relations(
+        "python3:any (>= 3.9~), foo:native, bar [amd64 !i386] <!nocheck> <cross>"
+    )
     assert groups[0] == (Relation("python3", "any", ">=", "3.9~"),)
     assert groups[1] == (Relation("foo", "native"),)
     assert groups[2] == (Relation("bar", None, None, None, ("amd64", "!i386")),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,5 +105,5 @@ def test_pure_compare_agrees_with_apt_pkg(left: str, right: str) -> None:
 @given(st.lists(_version, min_size=2, max_size=6))
 def test_sort_key_is_a_total_order(items: list[str]) -> None:
     ordered = sorted(items, key=versions.sort_key)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         assert versions.compare(before, after) <= 0

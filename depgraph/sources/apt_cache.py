@@ -10,13 +10,13 @@ the full cache, like ``apt-cache``. ``rootdir`` handling follows python-apt's ``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from depgraph.debian.backend import apt_pkg
 from depgraph.errors import SourceError
-from depgraph.model import OrGroup, Origin, Package, Relation, RelationKind
+from depgraph.model import Origin, Package, Relation, RelationKind, ReverseRelation
 
 _KINDS = {
     "PreDepends": RelationKind.PRE_DEPENDS,
@@ -28,7 +28,6 @@ _KINDS = {
     "Conflicts": RelationKind.CONFLICTS,
     "Replaces": RelationKind.REPLACES,
 }
-_ORDER = {kind: number for number, kind in enumerate(RelationKind)}
 _OPERATORS = {"<": "<<", ">": ">>", "<=": "<=", ">=": ">=", "=": "=", "": None}
 _SELECTIONS = {0: "unknown", 1: "install", 2: "hold", 3: "deinstall", 4: "purge"}
 _MULTI_ARCH = {0: None, 1: None, 2: "foreign", 3: "foreign", 4: "same", 8: "allowed", 9: "allowed"}
@@ -65,25 +64,34 @@ class AptIndex:
         where = "the installed packages" if installed_only else "the apt cache"
         self.description = where if root == Path("/") else f"{where} under {shown}"
         self._converted: dict[str, Package | None] = {}
+        self._versions: dict[int, Any] = {}
+        self._groups: dict[int, dict[int, tuple[bool, bool]]] = {}
 
     def _apt_package(self, key: str) -> Any:
-        try:
-            return self._cache[key]
-        except KeyError:
-            return None
+        cache = self._cache
+        return cache[key] if key in cache else None  # noqa: SIM401 (apt_pkg.Cache has no get)
+
+    def _counting_version(self, package: Any) -> Any:
+        """The installed version, else (for ``--all``) the newest version apt knows, or None."""
+        identity = package.id
+        if identity in self._versions:
+            return self._versions[identity]
+        version = package.current_ver
+        if version is None and not self.installed_only:
+            versions = package.version_list
+            if versions:
+                version = max(versions, key=_cmp_key(self._apt))
+        self._versions[identity] = version
+        return version
 
     def lookup(self, key: str) -> Package | None:
-        """The installed version, else (for ``--all``) the newest version apt knows."""
+        """The counting version as a Package; its relationships are served by :meth:`reverse`."""
         if key in self._converted:
             return self._converted[key]
         package = self._apt_package(key)
         result = None
         if package is not None:
-            version = package.current_ver
-            if version is None and not self.installed_only:
-                versions = list(package.version_list)
-                if versions:
-                    version = max(versions, key=_cmp_key(self._apt))
+            version = self._counting_version(package)
             if version is not None:
                 result = self._convert(package, version)
         self._converted[key] = result
@@ -91,18 +99,12 @@ class AptIndex:
 
     def _convert(self, package: Any, version: Any) -> Package:
         apt = self._apt
-        relations: list[tuple[RelationKind, tuple[OrGroup, ...]]] = []
-        for type_name, groups in version.depends_list.items():
-            kind = _KINDS.get(type_name)
-            if kind is None:
-                continue
-            relations.append(
-                (kind, tuple(tuple(self._relation(d) for d in group) for group in groups))
-            )
-        relations.sort(key=lambda item: _ORDER[item[0]])
+        # apt adds implicit ``name:any`` Provides for Multi-Arch: allowed packages; :meth:`reverse`
+        # already looks ``name:any`` up, so only the package's own Provides are kept.
         provides = tuple(
             Relation(name=name, operator="=" if provided else None, version=provided or None)
             for name, provided, _version in version.provides_list
+            if ":" not in name
         )
         installed = package.current_ver is not None and package.current_ver.id == version.id
         state = _state(apt, package.current_state) if installed else None
@@ -115,7 +117,6 @@ class AptIndex:
             state=state,
             origin=Origin.APT_CACHE,
             where=where,
-            relations=tuple(relations),
             provides=provides,
             section=version.section or None,
             multi_arch=_MULTI_ARCH.get(version.multi_arch),
@@ -123,16 +124,49 @@ class AptIndex:
             want=_SELECTIONS.get(package.selected_state) if installed else None,
         )
 
-    def naming(self, name: str) -> Iterable[str]:
-        """Parent packages of the reverse dependencies apt records for ``name`` (and ``name:any``)."""
-        keys: set[str] = set()
+    def reverse(self, name: str, kinds: Collection[RelationKind]) -> Iterable[ReverseRelation]:
+        """apt's reverse dependencies of ``name`` (and of ``name:any``, apt's own package for
+        ``:any`` relationships), kept when they belong to the dependent's counting version."""
+        wanted = {type_name for type_name, kind in _KINDS.items() if kind in kinds}
+        result: list[ReverseRelation] = []
         for lookup in (name, f"{name}:any"):
             package = self._apt_package(lookup)
             if package is None:
                 continue
             for dependency in package.rev_depends_list:
-                keys.add(self._key(dependency.parent_pkg))
-        return keys
+                type_name = dependency.dep_type_untranslated
+                if type_name not in wanted:
+                    continue
+                parent = dependency.parent_pkg
+                version = self._counting_version(parent)
+                if version is None or dependency.parent_ver.id != version.id:
+                    continue
+                alternative, last = self._position(version, dependency.id)
+                result.append(
+                    ReverseRelation(
+                        self._key(parent),
+                        _KINDS[type_name],
+                        self._relation(dependency),
+                        alternative,
+                        last,
+                    )
+                )
+        return result
+
+    def _position(self, version: Any, dependency: int) -> tuple[bool, bool]:
+        """(in an OR-group, last of its group) for one dependency of a version; python-apt does not
+        expose apt's ``Dep::Or`` flag, so the groups of ``depends_list`` are read once per version."""
+        table = self._groups.get(version.id)
+        if table is None:
+            table = {}
+            for groups in version.depends_list.values():
+                for group in groups:
+                    if len(group) > 1:
+                        for member in group:
+                            table[member.id] = (True, False)
+                        table[group[-1].id] = (True, True)
+            self._groups[version.id] = table
+        return table.get(dependency, (False, True))
 
     def providers(self, name: str) -> Iterable[str]:
         """Packages apt records as providing ``name``."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from depgraph.debian.deb822 import iter_paragraphs
 from depgraph.debian.relations import RelationSyntaxError, parse_provides, parse_relations
 from depgraph.debian.versions import split
-from depgraph.diagnostics import Diagnostics
+from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import OrGroup, Origin, Package, RelationKind
 from depgraph.sources.files import read_text
 
@@ -74,7 +74,7 @@ def package_from_fields(
         diagnostics.problem(path, line, "paragraph has no Package field")
         return None
     if " " in name or "/" in name:
-        diagnostics.problem(path, line, f"invalid package name {name!r}")
+        diagnostics.problem(path, line, f"invalid package name {quoted(name)}")
         return None
     state: str | None = None
     want: str | None = None
@@ -90,7 +90,7 @@ def package_from_fields(
         try:
             split(version)
         except ValueError:
-            diagnostics.problem(path, line, f"package {name}: invalid Version {version!r}")
+            diagnostics.problem(path, line, f"package {name}: invalid Version {quoted(version)}")
             return None
     elif state != "not-installed":
         diagnostics.problem(path, line, f"package {name}: no Version field")
@@ -102,9 +102,9 @@ def package_from_fields(
             field = kind.value
             text = fields.get(field)
             if text:
-                relations.append((kind, parse_relations(text)))
+                relations.append((kind, parse_relations(_one_space(text))))
         field = "Provides"
-        provides = parse_provides(fields["Provides"]) if "Provides" in fields else ()
+        provides = parse_provides(_one_space(fields["Provides"])) if "Provides" in fields else ()
     except RelationSyntaxError as error:
         diagnostics.problem(path, line, f"package {name}, field {field}: {error}")
         return None
@@ -123,3 +123,13 @@ def package_from_fields(
         essential=fields.get("Essential", "").strip().lower() == "yes",
         want=want,
     )
+
+
+def _one_space(text: str) -> str:
+    """A relationship field with every run of white space (line breaks included) made one space.
+
+    Policy 7.1 gives white space no meaning beyond separating tokens, and the relation pattern
+    backtracks polynomially on a long run of it: a field holding a few thousand spaces between two
+    words would otherwise take minutes to reject.
+    """
+    return " ".join(text.split())

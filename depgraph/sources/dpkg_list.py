@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depgraph.debian.versions import split
-from depgraph.diagnostics import Diagnostics
+from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import Origin, Package
 from depgraph.sources.files import read_text
 
@@ -101,7 +101,7 @@ def _row(
         try:
             split(version)
         except ValueError:
-            diagnostics.problem(path, number, f"{name}: invalid version {version!r}")
+            diagnostics.problem(path, number, f"{name}: invalid version {quoted(version)}")
             return None
         parsed_version = version
     state = STATE_LETTERS[flags[1]]

@@ -1,19 +1,20 @@
 """The seam between package sources and the graph: :class:`PackageIndex`.
 
-A source (saved files parsed in pure Python, or python-apt's cache) answers three questions, and the
+A source (saved files parsed in pure Python, or python-apt's cache) answers these questions, and the
 graph needs nothing else:
 
 * which version of a package counts (the installed one, else the newest available);
-* which packages name a given (real or virtual) package in any relationship field;
+* which relationships of those versions name a given (real or virtual) package;
+* which packages Provide a virtual package;
 * whether only installed packages are wanted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
-from depgraph.model import Package
+from depgraph.model import Package, RelationKind, ReverseRelation
 
 
 class PackageIndex(Protocol):
@@ -40,11 +41,15 @@ class PackageIndex(Protocol):
         ...
 
     def lookup(self, key: str) -> Package | None:
-        """The version of package ``key`` (``name`` or ``name:arch``) that counts, or None."""
+        """The version of package ``key`` (``name`` or ``name:arch``) that counts, or None.
+
+        Its ``relations`` may be empty when the backend serves them through :meth:`reverse` only
+        (python-apt); everything else about the package is filled in.
+        """
         ...
 
-    def naming(self, name: str) -> Iterable[str]:
-        """Keys of packages whose relationship fields (any kind) name ``name``; may over-report."""
+    def reverse(self, name: str, kinds: Collection[RelationKind]) -> Iterable[ReverseRelation]:
+        """The relationships of the counting versions of all packages that name ``name``."""
         ...
 
     def providers(self, name: str) -> Iterable[str]:

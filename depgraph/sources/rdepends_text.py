@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from depgraph.diagnostics import Diagnostics
+from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.sources.files import read_text
 
 _HEADER = "Reverse Depends:"
@@ -34,6 +34,7 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
     lines = text.replace("\r\n", "\n").split("\n")
     result: list[ReverseDependency] = []
     target: str | None = None
+    target_line = 0
     expect_header = False
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip()
@@ -41,7 +42,9 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
             continue
         if expect_header:
             if line.strip() != _HEADER:
-                diagnostics.problem(shown, number, f"expected {_HEADER!r} after {target!r}")
+                diagnostics.problem(
+                    shown, number, f"expected {_HEADER!r} after {quoted(target or '')}"
+                )
                 target = None
             expect_header = False
             continue
@@ -52,6 +55,7 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
                 target = None
                 continue
             target = name
+            target_line = number
             expect_header = True
             continue
         if target is None:
@@ -64,6 +68,12 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
             diagnostics.problem(shown, number, f"not a package name: {entry[:40]!r}")
             continue
         result.append(ReverseDependency(dependent, target, alternative, f"{shown}:{number}"))
+    if expect_header:
+        # apt-cache prints the header right after the name, so the saved output was cut off here.
+        diagnostics.problem(
+            shown, target_line, f"file ends before {_HEADER!r} of {quoted(target or '')}"
+        )
+        target = None
     if not result and target is None:
         diagnostics.problem(shown, 0, "no 'PACKAGE / Reverse Depends:' block found")
     return result
