@@ -17,7 +17,7 @@ from depgraph.classic import classic_dependents
 from depgraph.debian.backend import AptMissingError
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
-from depgraph.formats import GRAPH_FORMATS
+from depgraph.formats import GRAPH_FORMATS, graph_renderer
 from depgraph.graph import reverse_closure
 from depgraph.load import SourceOptions, open_index
 from depgraph.model import DEPENDENCY_KINDS, RelationKind
@@ -143,7 +143,7 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         f"{len(graph.dependents)} dependents of {', '.join(graph.targets)} "
         f"in {index.description} ({index.backend})"
     )
-    return GRAPH_FORMATS[args.format](graph)
+    return graph_renderer(args.format)(graph)
 
 
 def _emit(text: str, output: Path | None) -> None:

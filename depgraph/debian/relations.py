@@ -17,13 +17,16 @@ import re
 
 from depgraph.model import OrGroup, Relation
 
+# Possessive quantifiers (``*+``, ``++``): the optional parts are separated by white space, and with
+# plain ``\s*`` a long run of blanks could be split between them in polynomially many ways before
+# the match fails (a 2,000-blank field took a minute).
 _ALTERNATIVE = re.compile(
-    r"""^\s*
-    (?P<name>[A-Za-z0-9][A-Za-z0-9+._-]*)
-    (?::(?P<qual>[A-Za-z0-9_-]+))?
-    \s*(?:\(\s*(?P<op><<|<=|>=|>>|=|<|>)\s*(?P<version>[A-Za-z0-9][^\s()]*)\s*\))?
-    \s*(?:\[(?P<arches>[^\]]*)\])?
-    \s*(?:<[^>]*>\s*)*
+    r"""^\s*+
+    (?P<name>[A-Za-z0-9][A-Za-z0-9+._-]*+)
+    (?::(?P<qual>[A-Za-z0-9_-]++))?+
+    \s*+(?:\(\s*+(?P<op><<|<=|>=|>>|=|<|>)\s*+(?P<version>[A-Za-z0-9][^\s()]*+)\s*+\))?+
+    \s*+(?:\[(?P<arches>[^\]]*+)\])?+
+    \s*+(?:<[^>]*+>\s*+)*+
     $""",
     re.VERBOSE,
 )
@@ -62,15 +65,17 @@ def parse_group(text: str) -> OrGroup:
     """An OR-group ``a | b | c``."""
     if "|" not in text:
         return (parse_alternative(text),)
-    parts = text.split("|")
-    if any(not part.strip() for part in parts):
+    parts = [part.strip() for part in text.split("|")]
+    if not all(parts):
         raise RelationSyntaxError(f"empty alternative in {text.strip()[:60]!r}")
-    return tuple(parse_alternative(part) for part in parts)
+    return tuple(map(parse_alternative, parts))
 
 
+@functools.lru_cache(maxsize=100_000)
 def parse_relations(text: str) -> tuple[OrGroup, ...]:
     """A whole relationship field: comma-separated OR-groups; empty items are ignored like dpkg."""
-    return tuple(parse_group(part) for part in text.split(",") if part and not part.isspace())
+    parts = [part for part in map(str.strip, text.split(",")) if part]
+    return tuple(map(parse_group, parts))
 
 
 def parse_provides(text: str) -> tuple[Relation, ...]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import re
 
-from debian_inspector.version import compare_strings
-
 from depgraph.debian.backend import apt_pkg
 
 _VALID = re.compile(r"^(?:(\d+):)?([0-9][A-Za-z0-9.+~:-]*?)(?:-([A-Za-z0-9.+~]+))?$")
@@ -41,6 +39,8 @@ def split(version: str) -> tuple[int, str, str]:
 
 
 def _pure_compare(left: str, right: str) -> int:
+    from debian_inspector.version import compare_strings  # only on the pure path: attrs is slow
+
     le, lu, lr = split(left)
     re_, ru, rr = split(right)
     if le != re_:

@@ -16,7 +16,8 @@ from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import OrGroup, Origin, Package, RelationKind
 from depgraph.sources.files import read_text
 
-RELATION_FIELDS = tuple(kind.value for kind in RelationKind)
+_RELATION_FIELDS = tuple((kind, kind.value) for kind in RelationKind)
+RELATION_FIELDS = tuple(field for _kind, field in _RELATION_FIELDS)
 WANTED = frozenset(
     (
         "Package",
@@ -98,13 +99,12 @@ def package_from_fields(
     relations: list[tuple[RelationKind, tuple[OrGroup, ...]]] = []
     field = "Provides"
     try:
-        for kind in RelationKind:
-            field = kind.value
+        for kind, field in _RELATION_FIELDS:
             text = fields.get(field)
             if text:
-                relations.append((kind, parse_relations(_one_space(text))))
+                relations.append((kind, parse_relations(text)))
         field = "Provides"
-        provides = parse_provides(_one_space(fields["Provides"])) if "Provides" in fields else ()
+        provides = parse_provides(fields["Provides"]) if "Provides" in fields else ()
     except RelationSyntaxError as error:
         diagnostics.problem(path, line, f"package {name}, field {field}: {error}")
         return None
@@ -123,13 +123,3 @@ def package_from_fields(
         essential=fields.get("Essential", "").strip().lower() == "yes",
         want=want,
     )
-
-
-def _one_space(text: str) -> str:
-    """A relationship field with every run of white space (line breaks included) made one space.
-
-    Policy 7.1 gives white space no meaning beyond separating tokens, and the relation pattern
-    backtracks polynomially on a long run of it: a field holding a few thousand spaces between two
-    words would otherwise take minutes to reject.
-    """
-    return " ".join(text.split())
