@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from depgraph.classic import classic_dependents
-from depgraph.debian.backend import AptMissingError
+from depgraph.debian.backend import AptMissingError, use_pure
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
 from depgraph.formats import GRAPH_FORMATS, graph_renderer
@@ -120,6 +120,8 @@ def _source_options(args: argparse.Namespace) -> SourceOptions:
 
 
 def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
+    if args.pure:
+        use_pure()
     if args.depth is not None and args.depth < 1:
         raise UsageError("--depth must be at least 1")
     index = open_index(_source_options(args), diagnostics)

@@ -25,10 +25,20 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip() not in ("", "0", "no", "false")
 
 
+_pure = False
+
+
+def use_pure() -> None:
+    """Take the pure-Python path for the rest of the process (``--pure``), even with python-apt."""
+    global _pure
+    _pure = True
+    apt_pkg.cache_clear()
+
+
 @functools.cache
 def apt_pkg() -> ModuleType | None:
     """The initialised ``apt_pkg`` module, or None on the pure-Python path."""
-    if _flag("DEPGRAPH_NO_APT"):
+    if _pure or _flag("DEPGRAPH_NO_APT"):
         return None
     try:
         import apt_pkg as module

@@ -7,23 +7,18 @@ from tabulate import tabulate
 from depgraph.model import DependencyGraph, Edge
 
 
-def first_edge(graph: DependencyGraph, package: str, towards: str) -> Edge | None:
-    """The edge a node was reached by: from ``package`` to the next hop of its path."""
-    for edge in graph.edges:
-        if edge.dependent == package and edge.target == towards:
-            return edge
-    return None
-
-
 def render_graph(graph: DependencyGraph) -> str:
     """Package, version, depth, the relationship that reached it, and the path to the target."""
+    reached_by: dict[tuple[str, str], Edge] = {}
+    for edge in graph.edges:
+        reached_by.setdefault((edge.dependent, edge.target), edge)
     rows = []
     for node in graph.dependents:
-        edge = first_edge(graph, node.package, node.path[1])
-        relation = f"{edge.kind}: {edge.relation}" if edge else ""
-        if edge and edge.alternative:
+        first = reached_by.get((node.package, node.path[1]))
+        relation = f"{first.kind}: {first.relation}" if first else ""
+        if first and first.alternative:
             relation += " (alt)"
-        if edge and edge.satisfied is False:
+        if first and first.satisfied is False:
             relation += " UNSATISFIED"
         rows.append(
             (node.package, node.version or "-", node.depth, relation, " > ".join(node.path[1:]))
