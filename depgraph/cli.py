@@ -17,7 +17,7 @@ from depgraph.classic import classic_dependents
 from depgraph.debian.backend import AptMissingError, use_pure
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
-from depgraph.formats import GRAPH_FORMATS, graph_renderer
+from depgraph.formats import GRAPH_FORMATS, NEEDS_EDGES, graph_renderer
 from depgraph.graph import reverse_closure
 from depgraph.load import SourceOptions, open_index
 from depgraph.model import DEPENDENCY_KINDS, RelationKind
@@ -139,7 +139,13 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         kinds.append(RelationKind.RECOMMENDS)
     if args.suggests:
         kinds.append(RelationKind.SUGGESTS)
-    graph = reverse_closure(index, args.targets, kinds=kinds, max_depth=args.depth)
+    graph = reverse_closure(
+        index,
+        args.targets,
+        kinds=kinds,
+        max_depth=args.depth,
+        with_edges=args.format in NEEDS_EDGES,
+    )
     diagnostics.warnings.extend(graph.warnings)
     diagnostics.summary = (
         f"{len(graph.dependents)} dependents of {', '.join(graph.targets)} "

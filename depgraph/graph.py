@@ -40,8 +40,13 @@ def reverse_closure(
     *,
     kinds: Sequence[RelationKind] = DEPENDENCY_KINDS,
     max_depth: int | None = None,
+    with_edges: bool = True,
 ) -> DependencyGraph:
-    """Every package that depends on one of ``targets``, directly or through others."""
+    """Every package that depends on one of ``targets``, directly or through others.
+
+    ``with_edges=False`` leaves ``edges`` empty (nodes, paths and warnings are the same): a list of
+    names or a tree does not need the ~100,000 edges of an archive-wide walk.
+    """
     found: dict[str, Package] = {}
     for target in targets:
         package = index.lookup(target)
@@ -52,6 +57,7 @@ def reverse_closure(
     rank = {kind: number for number, kind in enumerate(kinds)}
     nodes: dict[str, Node] = {}
     edges: dict[tuple[str, str, str], Edge] = {}
+    seen: set[tuple[str, str, str]] = set()
     warnings: list[Warning_] = []
     queue: deque[str] = deque()
     for target, package in found.items():
@@ -70,8 +76,9 @@ def reverse_closure(
                     continue
                 to = name if provides else reached
                 field = _FIELD[entry.kind]
-                if (key, to, field) in edges:
+                if (key, to, field) in seen:
                     continue
+                seen.add((key, to, field))
                 if key not in nodes:
                     dependent = index.lookup(key)
                     if dependent is None:
@@ -81,14 +88,16 @@ def reverse_closure(
                     found[key] = dependent
                     queue.append(key)
                 ok, provided = _satisfied(entry.relation, package, provides)
-                shown = _display(entry.relation, index.native_arch)
-                edges[(key, to, field)] = Edge(key, to, field, entry.alternative, shown, ok)
-                if provided is not None:
-                    edges.setdefault(
-                        (name, reached, "Provides"),
-                        Edge(name, reached, "Provides", False, str(provided), True),
-                    )
+                if with_edges:
+                    shown = _display(entry.relation, index.native_arch)
+                    edges[(key, to, field)] = Edge(key, to, field, entry.alternative, shown, ok)
+                    if provided is not None:
+                        edges.setdefault(
+                            (name, reached, "Provides"),
+                            Edge(name, reached, "Provides", False, str(provided), True),
+                        )
                 if ok is False:
+                    shown = _display(entry.relation, index.native_arch)
                     warnings.append(
                         Warning_(
                             found[key].where,

@@ -22,6 +22,10 @@ GRAPH_FORMATS: dict[str, str] = {
 """``--format`` choices of ``depgraph graph`` (in the order ``--help`` lists them) and their modules."""
 
 
+NEEDS_EDGES = frozenset(("table", "json", "dot", "graphml"))
+"""Formats that show relationships; the others need only the nodes and their paths."""
+
+
 def graph_renderer(name: str) -> Callable[[DependencyGraph], str]:
     """The ``render_graph`` function of the format called ``name``."""
     module = importlib.import_module(f"depgraph.formats.{GRAPH_FORMATS[name]}")
