@@ -377,6 +377,17 @@ def rdepends_10mb_junk_line_at_end(tmp_path: Path) -> Damaged:
     return Damaged(RDEPENDS_FILE, path, line_at(real, len(real)), RDEPENDS, RDEPENDS)
 
 
+@damage
+def rdepends_latin1_package_name(tmp_path: Path) -> Damaged:
+    """A reverse dependency whose name came out as Latin-1 bytes (a mangled copy and paste)."""
+    real = RDEPENDS.read_bytes()
+    at = real.index(b"  xymon\n")
+    broken = real[:at] + b"  xym\xf6n\n" + real[at + len(b"  xymon\n") :]
+    without = write(tmp_path, "rdepends.without", real[:at] + real[at + len(b"  xymon\n") :])
+    path = write(tmp_path, "rdepends", broken)
+    return Damaged(RDEPENDS_FILE, path, line_at(real, at), RDEPENDS, without, lost="xymon")
+
+
 @pytest.mark.parametrize("make", DAMAGES.values(), ids=DAMAGES.keys())
 def test_broken_record_is_a_one_line_error(make: Callable[[Path], Damaged], tmp_path: Path) -> None:
     """A damaged record (see each builder for how it happens) stops the run at its file and line."""
@@ -508,6 +519,13 @@ def test_crlf_line_ends_change_nothing(source: Source, tmp_path: Path) -> None:
     expected = names(*source.args(clean))
     assert expected
     assert names(*source.args(crlf)) == expected
+
+
+def test_byte_order_mark_changes_nothing(tmp_path: Path) -> None:
+    """A status file saved by a Windows editor that put a UTF-8 byte-order mark in front."""
+    marked = write(tmp_path, "status", b"\xef\xbb\xbf" + STATUS.read_bytes())
+    expected = names("--status", STATUS)
+    assert expected and names("--status", marked) == expected
 
 
 LATIN1_DESCRIPTION = b"Description: r\xe9cup\xe8re des fichiers \xa9 GNU, d\xe9j\xe0 vu\n"

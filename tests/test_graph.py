@@ -302,3 +302,12 @@ def test_virtual_and_unknown_targets_are_usage_errors() -> None:
     assert run.status == 2 and "virtual package provided by" in run.stderr and "mawk" in run.stderr
     run = run_depgraph("graph", "no-such-package-xyz")
     assert run.status == 2 and run.stderr.count("\n") == 1 and run.stdout == ""
+
+
+def test_walk_without_edges_has_the_same_nodes_and_warnings() -> None:
+    """``--format names`` and ``tree`` skip edges; nothing else about the walk may change."""
+    index = open_index(SourceOptions(), Diagnostics())
+    full = reverse_closure(index, ["libssl3"])
+    lean = reverse_closure(index, ["libssl3"], with_edges=False)
+    assert lean.nodes == full.nodes and lean.warnings == full.warnings
+    assert lean.edges == () and len(full.edges) > len(full.nodes)

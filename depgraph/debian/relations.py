@@ -36,6 +36,15 @@ _OBSOLETE = {"<": "<=", ">": ">="}
 """Policy 7.1: the obsolete ``<`` and ``>`` mean ``<=`` and ``>=``; they are written canonically."""
 
 
+PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*")
+"""A package name (Policy 5.6.1 asks for lower case; upper case is accepted from old systems)."""
+
+
+def is_package_name(text: str) -> bool:
+    """``text`` is a well-formed binary package name."""
+    return PACKAGE_NAME.fullmatch(text) is not None
+
+
 class RelationSyntaxError(ValueError):
     """A relationship field that does not follow Policy 7.1; the message quotes the bad part."""
 

@@ -10,7 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from depgraph.debian.deb822 import iter_paragraphs
-from depgraph.debian.relations import RelationSyntaxError, parse_provides, parse_relations
+from depgraph.debian.relations import (
+    RelationSyntaxError,
+    is_package_name,
+    parse_provides,
+    parse_relations,
+)
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import OrGroup, Origin, Package, RelationKind
@@ -74,7 +79,7 @@ def package_from_fields(
     if not name:
         diagnostics.problem(path, line, "paragraph has no Package field")
         return None
-    if " " in name or "/" in name:
+    if not is_package_name(name):
         diagnostics.problem(path, line, f"invalid package name {quoted(name)}")
         return None
     state: str | None = None

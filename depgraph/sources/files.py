@@ -86,6 +86,8 @@ def read_text(path: Path) -> str:
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         raise ParseError(path, line, "binary data (NUL byte): not a text file")
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark from a Windows editor
+        data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

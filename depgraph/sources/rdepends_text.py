@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from depgraph.debian.relations import is_package_name
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.sources.files import read_text
 
@@ -50,7 +51,7 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
             continue
         if not line[0].isspace():
             name = line.strip()
-            if " " in name or name == _HEADER:
+            if not is_package_name(name):
                 diagnostics.problem(shown, number, f"not a package name: {line[:40]!r}")
                 target = None
                 continue
@@ -64,7 +65,7 @@ def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependenc
         entry = line.strip()
         alternative = entry.startswith("|")
         dependent = entry[1:] if alternative else entry
-        if not dependent or " " in dependent:
+        if not is_package_name(dependent):
             diagnostics.problem(shown, number, f"not a package name: {entry[:40]!r}")
             continue
         result.append(ReverseDependency(dependent, target, alternative, f"{shown}:{number}"))
