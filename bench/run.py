@@ -113,11 +113,31 @@ def depgraph(*args: str, env: tuple[tuple[str, str], ...] = ()) -> Command:
     return Command((str(script) if script.exists() else "depgraph", *args), env)
 
 
+SCRATCH = Path(os.environ.get("TMPDIR", "/tmp")) / f"depgraph-bench-{os.getpid()}"
+"""Caches for the cold rows (emptied before every run) and apt-cache's own binary cache."""
+
+
+def cold(*args: str) -> Command:
+    """depgraph with an empty cache directory each run: the first run after the lists changed."""
+    script = depgraph().argv[0]
+    cache = SCRATCH / "cold"
+    line = f'rm -rf "{cache}" && XDG_CACHE_HOME="{cache}" exec {shlex.join([script, *args])}'
+    return Command(("sh", "-c", line))
+
+
 def cases() -> tuple[Case, ...]:
     """The cases the benchmark issue asks for."""
     apt_all = Command(("apt-cache", "rdepends", "--recurse", *SAME, "libssl3"))
     apt_installed = Command(("apt-cache", "rdepends", "--installed", "--recurse", *SAME, "libssl3"))
     apt_rdepends = Command(("apt-rdepends", "-r", "libssl3"))
+    apt_all_cached = Command(
+        (
+            "apt-cache",
+            f"-oDir::Cache::pkgcache={SCRATCH}/apt/pkgcache.bin",
+            f"-oDir::Cache::srcpkgcache={SCRATCH}/apt/srcpkgcache.bin",
+            *apt_all.argv[1:],
+        )
+    )
     return (
         Case(
             "archive",
@@ -143,6 +163,21 @@ def cases() -> tuple[Case, ...]:
                 "graph", "libssl3", "--all", "--format", "names", env=(("DEPGRAPH_NO_APT", "1"),)
             ),
             (Peer("apt-cache", apt_all, "apt", max_seconds=3.0),),
+        ),
+        Case(
+            "archive-cold",
+            cold("graph", "libssl3", "--all", "--format", "names"),
+            (Peer("apt-cache", apt_all, "apt"), Peer("apt-rdepends", apt_rdepends, "apt-rdepends")),
+        ),
+        Case(
+            "archive-pure-cold",
+            cold("graph", "libssl3", "--all", "--pure", "--format", "names"),
+            (Peer("apt-cache", apt_all, "apt"),),
+        ),
+        Case(
+            "archive-vs-cached-apt",
+            depgraph("graph", "libssl3", "--all", "--format", "names"),
+            (Peer("apt-cache+pkgcache", apt_all_cached, "apt"),),
         ),
         Case(
             "installed-pure",
@@ -291,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     for reason in missing.values():
         print(f"bench: {reason}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
+    (SCRATCH / "apt").mkdir(parents=True, exist_ok=True)
     try:
         for case in chosen:
             samples = measure(case, args.runs, missing)
@@ -313,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     except CommandFailed as error:
         print(f"bench: command failed: {error}", file=sys.stderr)
         return 1
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
     print(table(rows))
     for reason in dict.fromkeys(row["skipped"] for row in rows if row["skipped"]):
         print(f"note: {reason}")

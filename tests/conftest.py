@@ -105,6 +105,14 @@ def scenario(name: str) -> Path:
     return HEARTBLEED / name / "root"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test (and every depgraph it runs) caches under a fresh directory, never in ~/.cache."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    return home
+
+
 @pytest.fixture(scope="session")
 def live_root_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fake root made of this machine's real dpkg database and apt lists (copied, read-only use)."""

@@ -9,11 +9,13 @@ the full cache, like ``apt-cache``. ``rootdir`` handling follows python-apt's ``
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from depgraph.cachedir import cache_dir
 from depgraph.debian.backend import apt_pkg
 from depgraph.errors import SourceError
 from depgraph.model import Origin, Package, Relation, RelationKind, ReverseRelation
@@ -65,6 +67,7 @@ class AptIndex:
         self.description = where if root == Path("/") else f"{where} under {shown}"
         self._converted: dict[str, Package | None] = {}
         self._versions: dict[int, Any] = {}
+        self._keys: dict[int, str] = {}
         self._groups: dict[int, dict[int, tuple[bool, bool]]] = {}
 
     def _apt_package(self, key: str) -> Any:
@@ -126,31 +129,36 @@ class AptIndex:
 
     def reverse(self, name: str, kinds: Collection[RelationKind]) -> Iterable[ReverseRelation]:
         """apt's reverse dependencies of ``name`` (and of ``name:any``, apt's own package for
-        ``:any`` relationships), kept when they belong to the dependent's counting version."""
-        wanted = {type_name for type_name, kind in _KINDS.items() if kind in kinds}
+        ``:any`` relationships), kept when they belong to the dependent's counting version.
+
+        This loop runs ~130,000 times for an archive-wide walk, so it reads each python-apt
+        attribute once and caches per package and per version what it can.
+        """
+        wanted = {type_name: kind for type_name, kind in _KINDS.items() if kind in kinds}
         result: list[ReverseRelation] = []
+        versions = self._versions
+        keys = self._keys
+        counting_version = self._counting_version
+        position = self._position
+        relation = self._relation
         for lookup in (name, f"{name}:any"):
             package = self._apt_package(lookup)
             if package is None:
                 continue
             for dependency in package.rev_depends_list:
-                type_name = dependency.dep_type_untranslated
-                if type_name not in wanted:
+                kind = wanted.get(dependency.dep_type_untranslated)
+                if kind is None:
                     continue
                 parent = dependency.parent_pkg
-                version = self._counting_version(parent)
+                identity = parent.id
+                version = versions[identity] if identity in versions else counting_version(parent)
                 if version is None or dependency.parent_ver.id != version.id:
                     continue
-                alternative, last = self._position(version, dependency.id)
-                result.append(
-                    ReverseRelation(
-                        self._key(parent),
-                        _KINDS[type_name],
-                        self._relation(dependency),
-                        alternative,
-                        last,
-                    )
-                )
+                key = keys.get(identity)
+                if key is None:
+                    key = keys[identity] = self._key(parent)
+                alternative, last = position(version, dependency.id)
+                result.append(ReverseRelation(key, kind, relation(dependency), alternative, last))
         return result
 
     def _position(self, version: Any, dependency: int) -> tuple[bool, bool]:
@@ -203,6 +211,27 @@ class AptIndex:
 
 
 _CONFIG_KEYS = ("Dir", "Dir::State::status", "Dir::Etc::sourcelist", "Dir::Etc::sourceparts")
+
+
+def _binary_cache(root: Path, installed_only: bool) -> tuple[str, str]:
+    """Where libapt may keep its binary caches (``pkgcache.bin``, ``srcpkgcache.bin``) for us.
+
+    Never apt's own ``/var/cache/apt``: as root libapt would rewrite those files, and depgraph does
+    not change the system it audits. In the user's cache directory instead, one per root, so that
+    a second ``--all`` run maps the cache (~0.15 s) instead of parsing every index (~0.8 s); libapt
+    itself checks the cache against the lists and rebuilds it when they changed. An installed-only
+    cache is built from the status file alone in milliseconds and is not kept. Empty strings mean
+    "build in memory", also when no cache directory is usable.
+    """
+    if installed_only:
+        return "", ""
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    directory = cache_dir("apt", digest)
+    if directory is None:
+        return "", ""
+    return str(directory / "pkgcache.bin"), str(directory / "srcpkgcache.bin")
+
+
 _defaults: dict[str, str] = {}
 
 
@@ -227,6 +256,9 @@ def _configure(apt: Any, root: Path, status: Path, installed_only: bool) -> None
     else:
         config.set("Dir::Etc::sourcelist", _defaults["Dir::Etc::sourcelist"])
         config.set("Dir::Etc::sourceparts", _defaults["Dir::Etc::sourceparts"])
+    pkgcache, srcpkgcache = _binary_cache(root, installed_only)
+    config.set("Dir::Cache::pkgcache", pkgcache)
+    config.set("Dir::Cache::srcpkgcache", srcpkgcache)
     arch = (
         _defaults["APT::Architecture"]
         if live

@@ -12,14 +12,21 @@ from pathlib import Path
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import Origin, Package
 from depgraph.sources.control import read_control_file
+from depgraph.sources.parsed_cache import cached
 
 LISTS_PATH = Path("var/lib/apt/lists")
 _SUFFIXES = ("", ".gz", ".xz", ".lz4", ".bz2")
 
 
 def read_packages(path: Path, diagnostics: Diagnostics) -> list[Package]:
-    """All package paragraphs of one index."""
-    return list(read_control_file(path, Origin.PACKAGES, diagnostics))
+    """All package paragraphs of one index (from the parsed-index cache when it is current)."""
+
+    def parse() -> tuple[list[Package], bool]:
+        before = len(diagnostics.warnings)
+        packages = list(read_control_file(path, Origin.PACKAGES, diagnostics))
+        return packages, len(diagnostics.warnings) == before
+
+    return cached(path, parse)
 
 
 def lists_under(root: Path) -> list[Path]:
