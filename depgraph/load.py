@@ -8,7 +8,7 @@ packages come from").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from depgraph.debian.backend import apt_pkg
@@ -36,7 +36,6 @@ class SourceOptions:
     all_packages: bool = False
     installed_only: bool = False
     pure: bool = False
-    extra: tuple[str, ...] = field(default=())
 
     @property
     def saved_files(self) -> bool:
