@@ -11,16 +11,19 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from depgraph.classic import classic_dependents
+from depgraph.classify import Classifier, TargetLibrary, target_library
 from depgraph.debian.backend import AptMissingError, use_pure
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
-from depgraph.formats import GRAPH_FORMATS, NEEDS_EDGES, graph_renderer
+from depgraph.formats import GRAPH_FORMATS, NEEDS_EDGES, NEEDS_ROLES, graph_renderer
 from depgraph.graph import reverse_closure
 from depgraph.load import SourceOptions, open_index
-from depgraph.model import DEPENDENCY_KINDS, RelationKind
+from depgraph.model import DEPENDENCY_KINDS, DependencyGraph, RelationKind
+from depgraph.sources.interface import PackageIndex
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -151,7 +154,25 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         f"{len(graph.dependents)} dependents of {', '.join(graph.targets)} "
         f"in {index.description} ({index.backend})"
     )
+    if args.format in NEEDS_ROLES:
+        graph = _with_roles(graph, index, args)
     return graph_renderer(args.format)(graph)
+
+
+def _with_roles(
+    graph: DependencyGraph, index: PackageIndex, args: argparse.Namespace
+) -> DependencyGraph:
+    """The graph with every dependent's TLS role (files are read only from a live system or --root)."""
+    saved = args.status or args.packages or args.dpkg_list or args.rdepends
+    root: Path | None = None if saved else (args.root or Path("/"))
+    targets: dict[str, TargetLibrary | None] = {}
+    for target in graph.targets:
+        package = index.lookup(target)
+        targets[target] = (
+            target_library(root, package) if root is not None and package is not None else None
+        )
+    roles = Classifier(index, root, targets).classify(graph)
+    return replace(graph, roles=roles)
 
 
 def _emit(text: str, output: Path | None) -> None:

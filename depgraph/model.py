@@ -190,8 +190,53 @@ class DependencyGraph:
     kinds: tuple[RelationKind, ...]
     installed_only: bool
     warnings: tuple[Warning_, ...] = field(default=())
+    roles: dict[str, RoleVerdict] = field(default_factory=dict)
+    """TLS role of each dependent, when classified (``depgraph.classify``); empty otherwise."""
 
     @property
     def dependents(self) -> tuple[Node, ...]:
         """Every node that is not a target and not virtual, nearest first."""
         return tuple(n for n in self.nodes if n.depth > 0 and not n.virtual)
+
+
+class Role(enum.Enum):
+    """Which side of TLS a dependent takes through the library (issue "Classify every dependent")."""
+
+    SERVER = "server"
+    CLIENT = "client"
+    NON_SSL = "non-ssl"
+    UNKNOWN = "unknown"
+
+
+class Component(enum.Enum):
+    """Which part of the library a dependent uses: a libssl bug spares libcrypto-only users."""
+
+    LIBSSL = "libssl"
+    LIBCRYPTO = "libcrypto"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One fact a verdict rests on, with the file (and line) a user can check it in."""
+
+    kind: str
+    detail: str
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleVerdict:
+    """A dependent's TLS role, the library component it uses, how sure, and why.
+
+    ``missing`` says what could not be looked at when the role is less certain than it could be
+    (no file list for a package known only from a saved list, unreadable files, ...).
+    """
+
+    role: Role
+    component: Component
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    missing: str | None = None

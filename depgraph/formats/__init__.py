@@ -26,6 +26,10 @@ NEEDS_EDGES = frozenset(("table", "json", "dot", "graphml"))
 """Formats that show relationships; the others need only the nodes and their paths."""
 
 
+NEEDS_ROLES = frozenset(("table", "json"))
+"""Formats that show each dependent's TLS role (classifying reads the packages' ELF files)."""
+
+
 def graph_renderer(name: str) -> Callable[[DependencyGraph], str]:
     """The ``render_graph`` function of the format called ``name``."""
     module = importlib.import_module(f"depgraph.formats.{GRAPH_FORMATS[name]}")

@@ -32,6 +32,7 @@ def graph_document(graph: DependencyGraph) -> dict[str, Any]:
                 "direct": node.direct,
                 "state": node.state,
                 "section": node.section,
+                **_role(graph, node.package),
             }
             for node in graph.nodes
         ],
@@ -47,6 +48,23 @@ def graph_document(graph: DependencyGraph) -> dict[str, Any]:
             for edge in graph.edges
         ],
         "warnings": [{"where": w.where, "message": w.message} for w in graph.warnings],
+    }
+
+
+def _role(graph: DependencyGraph, package: str) -> dict[str, Any]:
+    """``role`` and ``role_evidence`` as in ``report-v1``; absent for targets and unclassified runs."""
+    verdict = graph.roles.get(package)
+    if verdict is None:
+        return {}
+    return {
+        "role": verdict.role.value,
+        "component": verdict.component.value,
+        "confidence": verdict.confidence,
+        "role_missing": verdict.missing,
+        "role_evidence": [
+            {"kind": e.kind, "detail": e.detail, "path": e.path, "line": e.line}
+            for e in verdict.evidence
+        ],
     }
 
 

@@ -20,8 +20,17 @@ def render_graph(graph: DependencyGraph) -> str:
             relation += " (alt)"
         if first and first.satisfied is False:
             relation += " UNSATISFIED"
+        verdict = graph.roles.get(node.package)
+        role = verdict.role.value if verdict else "-"
         rows.append(
-            (node.package, node.version or "-", node.depth, relation, " > ".join(node.path[1:]))
+            (
+                node.package,
+                node.version or "-",
+                role,
+                node.depth,
+                relation,
+                " > ".join(node.path[1:]),
+            )
         )
-    headers = ("package", "version", "depth", "relation", "path to target")
+    headers = ("package", "version", "role", "depth", "relation", "path to target")
     return tabulate(rows, headers=headers, tablefmt="simple") + "\n"

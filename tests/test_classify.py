@@ -1,0 +1,97 @@
+"""TLS roles of the real dependents of libssl3 on this machine, from their real ELF files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from depgraph.elf import read_elf
+from depgraph.model import Component, Role
+from tests.conftest import flag, run_depgraph
+
+# package -> (role, component): what the software's documentation says it does with OpenSSL.
+EXPECTED = {
+    "openssh-client": ("non-ssl", "libcrypto"),  # OpenSSH uses libcrypto only (no TLS)
+    "postgresql-15": ("server", "libssl"),  # the server accepts TLS connections (ssl = on)
+    "postgresql-client-15": ("client", "libssl"),  # psql & co. connect through libpq
+    "openssl": ("server", "libssl"),  # openssl s_server accepts TLS connections
+    "curl": ("client", "libssl"),  # through libcurl4, a client library
+    "libcurl4": ("client", "libssl"),  # SSL_connect, never SSL_accept
+    "libkrb5-3": ("non-ssl", "libcrypto"),  # Kerberos uses libcrypto's ciphers
+    "postgresql": ("server", "libssl"),  # a metapackage for postgresql-15
+}
+
+
+@pytest.fixture(scope="module")
+def nodes() -> dict[str, dict[str, object]]:
+    run = run_depgraph("graph", "libssl3", "--format", "json")
+    assert run.status == 0, run.stderr
+    return {n["package"]: n for n in json.loads(run.stdout)["nodes"]}
+
+
+@pytest.mark.parametrize("package", sorted(EXPECTED))
+def test_role_of_real_dependents(nodes: dict[str, dict[str, object]], package: str) -> None:
+    if package not in nodes:
+        if flag("CI"):
+            pytest.fail(f"{package} is not installed; .ci/run installs it for this test")
+        pytest.skip(f"{package} is not installed")
+    node = nodes[package]
+    assert (node["role"], node["component"]) == EXPECTED[package], node["role_evidence"]
+    assert node["role_evidence"], "a verdict without evidence"
+
+
+def test_server_evidence_names_the_calls(nodes: dict[str, dict[str, object]]) -> None:
+    evidence = nodes["postgresql-15"]["role_evidence"]
+    assert isinstance(evidence, list)
+    details = " ".join(e["detail"] for e in evidence)
+    assert "server-side calls" in details and "SSL_accept" in details
+    paths = [e["path"] for e in evidence if e["kind"] == "elf-needed"]
+    assert any(str(p).endswith("/bin/postgres") for p in paths)
+
+
+def test_targets_carry_no_role(nodes: dict[str, dict[str, object]]) -> None:
+    assert "role" not in nodes["libssl3"]
+    assert all(n["role"] in {r.value for r in Role} for n in nodes.values() if n["depth"])
+    assert all(n["component"] in {c.value for c in Component} for n in nodes.values() if n["depth"])
+
+
+def test_saved_list_gives_unknown_with_the_reason() -> None:
+    status = Path("/var/lib/dpkg/status")
+    run = run_depgraph("graph", "libssl3", "--status", status, "--format", "json")
+    found = {n["package"]: n for n in json.loads(run.stdout)["nodes"]}
+    ssh = found["openssh-client"]
+    assert ssh["role"] == "unknown" and "no files at hand" in ssh["role_missing"]
+    assert found["curl"]["role"] == "client"  # through libcurl4, known without files
+
+
+def test_table_has_a_role_column() -> None:
+    run = run_depgraph("graph", "libssl3", "--format", "table")
+    header = run.stdout.splitlines()[0].split()
+    assert header[:3] == ["package", "version", "role"]
+    rows = {line.split()[0]: line.split()[2] for line in run.stdout.splitlines()[2:]}
+    assert rows["openssh-client"] == "non-ssl"
+
+
+def test_bad_elf_files_never_crash(tmp_path: Path) -> None:
+    real = Path(shutil.which("openssl") or "/usr/bin/openssl").resolve()
+    truncated = tmp_path / "truncated"
+    truncated.write_bytes(real.read_bytes()[:3000])
+    assert "malformed or truncated" in (read_elf(truncated).problem or "")
+    script = tmp_path / "script"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    assert read_elf(script).problem == "not an ELF file"
+    loop = tmp_path / "loop"
+    os.symlink(loop, loop)
+    assert "cannot read" in (read_elf(loop).problem or "")
+    foreign = tmp_path / "foreign"
+    data = bytearray(real.read_bytes())
+    data[18:20] = (183).to_bytes(2, "little")  # e_machine = EM_AARCH64
+    foreign.write_bytes(bytes(data))
+    facts = read_elf(foreign)
+    assert facts.problem is None and facts.machine == "EM_AARCH64"
+    assert "libssl.so.3" in facts.needed
+    assert read_elf(tmp_path / "missing").problem.startswith("cannot read")  # type: ignore[union-attr]
