@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from depgraph.elf import ElfFacts, elf_candidates, read_elf
+from depgraph.elf_cache import ElfCache
 from depgraph.model import (
     Component,
     DependencyGraph,
@@ -96,14 +97,16 @@ class TargetLibrary:
         return Component.OTHER
 
 
-def target_library(root: Path, package: Package) -> TargetLibrary | None:
+def target_library(
+    root: Path, package: Package, cache: ElfCache | None = None
+) -> TargetLibrary | None:
     """Read the library package's own ELF files; None when its file list is not at hand."""
     files = file_list(root, package.name, package.architecture)
     if files is None:
         return None
     exports: dict[str, frozenset[str]] = {}
     for path in elf_candidates([_inside(root, name) for name in files]):
-        facts = read_elf(path, with_exports=True)
+        facts = cache.read(path, with_exports=True) if cache else read_elf(path, with_exports=True)
         if facts.soname:
             exports[facts.soname] = facts.exports
     return TargetLibrary(package.name, exports)
@@ -120,6 +123,7 @@ class Classifier:
     index: PackageIndex
     root: Path | None
     targets: dict[str, TargetLibrary | None]
+    cache: ElfCache | None = None
     _client_sonames: dict[str, str] = field(default_factory=dict)
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
@@ -150,7 +154,9 @@ class Classifier:
             if key.partition(":")[0] not in client_libraries():
                 continue
             package = self.index.lookup(key)
-            library = target_library(self.root, package) if package is not None else None
+            library = (
+                target_library(self.root, package, self.cache) if package is not None else None
+            )
             for soname in library.sonames if library is not None else ():
                 found[soname] = key
         return found
@@ -171,7 +177,7 @@ class Classifier:
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
         elves = [
-            read_elf(path, symbols_if_needs=sonames)
+            self._read(path, sonames)
             for path in elf_candidates([_inside(self.root, name) for name in files])
         ]
         linking = [facts for facts in elves if sonames and not sonames.isdisjoint(facts.needed)]
@@ -207,6 +213,11 @@ class Classifier:
                 parent.missing,
             )
         return _transitive(node, hop, metadata, target is None)
+
+    def _read(self, path: Path, sonames: frozenset[str]) -> ElfFacts:
+        if self.cache is not None:
+            return self.cache.read(path, symbols_if_needs=sonames)
+        return read_elf(path, symbols_if_needs=sonames)
 
     def _linked_client_libraries(self, elves: list[ElfFacts]) -> list[Evidence]:
         """Evidence for each file that links a TLS client library (libcurl, libpq, ...)."""

@@ -18,6 +18,7 @@ from depgraph.classic import classic_dependents
 from depgraph.classify import Classifier, TargetLibrary, target_library
 from depgraph.debian.backend import AptMissingError, use_pure
 from depgraph.diagnostics import Diagnostics
+from depgraph.elf_cache import ElfCache
 from depgraph.errors import DepgraphError, UsageError
 from depgraph.formats import GRAPH_FORMATS, NEEDS_EDGES, NEEDS_ROLES, graph_renderer
 from depgraph.graph import reverse_closure
@@ -165,13 +166,18 @@ def _with_roles(
     """The graph with every dependent's TLS role (files are read only from a live system or --root)."""
     saved = args.status or args.packages or args.dpkg_list or args.rdepends
     root: Path | None = None if saved else (args.root or Path("/"))
+    cache = ElfCache(root) if root is not None else None
     targets: dict[str, TargetLibrary | None] = {}
     for target in graph.targets:
         package = index.lookup(target)
         targets[target] = (
-            target_library(root, package) if root is not None and package is not None else None
+            target_library(root, package, cache)
+            if root is not None and package is not None
+            else None
         )
-    roles = Classifier(index, root, targets).classify(graph)
+    roles = Classifier(index, root, targets, cache).classify(graph)
+    if cache is not None:
+        cache.save()
     return replace(graph, roles=roles)
 
 
