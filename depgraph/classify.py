@@ -22,10 +22,8 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
-from depgraph.elf import ElfFacts, elf_candidates, read_elf
-from depgraph.elf_cache import ElfCache
+from depgraph.elf import ElfFacts
 from depgraph.model import (
     Component,
     DependencyGraph,
@@ -35,7 +33,7 @@ from depgraph.model import (
     Role,
     RoleVerdict,
 )
-from depgraph.sources.dpkg_info import file_list
+from depgraph.package_files import PackageFiles
 from depgraph.sources.interface import PackageIndex
 
 SHOWN_SYMBOLS = 4
@@ -97,23 +95,15 @@ class TargetLibrary:
         return Component.OTHER
 
 
-def target_library(
-    root: Path, package: Package, cache: ElfCache | None = None
-) -> TargetLibrary | None:
-    """Read the library package's own ELF files; None when its file list is not at hand."""
-    files = file_list(root, package.name, package.architecture)
-    if files is None:
+def target_library(files: PackageFiles, package: Package) -> TargetLibrary | None:
+    """The library package's shared objects and exports; None when its files are not at hand."""
+    if files.files(package) is None:
         return None
     exports: dict[str, frozenset[str]] = {}
-    for path in elf_candidates([_inside(root, name) for name in files]):
-        facts = cache.read(path, with_exports=True) if cache else read_elf(path, with_exports=True)
+    for facts in files.elves(package, frozenset(), with_exports=True):
         if facts.soname:
             exports[facts.soname] = facts.exports
     return TargetLibrary(package.name, exports)
-
-
-def _inside(root: Path, name: str) -> Path:
-    return root / name.lstrip("/")
 
 
 @dataclass(slots=True)
@@ -121,9 +111,8 @@ class Classifier:
     """Classifies the nodes of one graph, nearest first, so metapackages can inherit a role."""
 
     index: PackageIndex
-    root: Path | None
+    files: PackageFiles | None
     targets: dict[str, TargetLibrary | None]
-    cache: ElfCache | None = None
     _client_sonames: dict[str, str] = field(default_factory=dict)
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
@@ -148,15 +137,13 @@ class Classifier:
     def _sonames_of_client_libraries(self, present: set[str]) -> dict[str, str]:
         """soname -> package, for the client libraries among the graph's packages."""
         found: dict[str, str] = {}
-        if self.root is None:
+        if self.files is None:
             return found
         for key in sorted(present):
             if key.partition(":")[0] not in client_libraries():
                 continue
             package = self.index.lookup(key)
-            library = (
-                target_library(self.root, package, self.cache) if package is not None else None
-            )
+            library = target_library(self.files, package) if package is not None else None
             for soname in library.sonames if library is not None else ():
                 found[soname] = key
         return found
@@ -167,19 +154,16 @@ class Classifier:
             return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, (), "package not found")
         metadata = list(self._provides(package))
         hop = _next_real_hop(node, known, self.targets)
-        if self.root is None:
+        if self.files is None:
             return self._without_files(node, hop, metadata, "no files at hand (saved package list)")
-        files = file_list(self.root, package.name, package.architecture)
+        files = self.files.files(package)
         if files is None:
             why = "no dpkg file list" if node.installed else "not installed: no files"
             return self._without_files(node, hop, metadata, why)
         metadata += list(_units(files))
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
-        elves = [
-            self._read(path, sonames)
-            for path in elf_candidates([_inside(self.root, name) for name in files])
-        ]
+        elves = self.files.elves(package, sonames)
         linking = [facts for facts in elves if sonames and not sonames.isdisjoint(facts.needed)]
         clients = self._linked_client_libraries(elves)
         if linking and target is not None:
@@ -213,11 +197,6 @@ class Classifier:
                 parent.missing,
             )
         return _transitive(node, hop, metadata, target is None)
-
-    def _read(self, path: Path, sonames: frozenset[str]) -> ElfFacts:
-        if self.cache is not None:
-            return self.cache.read(path, symbols_if_needs=sonames)
-        return read_elf(path, symbols_if_needs=sonames)
 
     def _linked_client_libraries(self, elves: list[ElfFacts]) -> list[Evidence]:
         """Evidence for each file that links a TLS client library (libcurl, libpq, ...)."""

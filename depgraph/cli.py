@@ -24,6 +24,7 @@ from depgraph.formats import GRAPH_FORMATS, NEEDS_EDGES, NEEDS_ROLES, graph_rend
 from depgraph.graph import reverse_closure
 from depgraph.load import SourceOptions, open_index
 from depgraph.model import DEPENDENCY_KINDS, DependencyGraph, RelationKind
+from depgraph.package_files import RootFiles
 from depgraph.sources.interface import PackageIndex
 
 MAX_WARNINGS_SHOWN = 20
@@ -167,15 +168,14 @@ def _with_roles(
     saved = args.status or args.packages or args.dpkg_list or args.rdepends
     root: Path | None = None if saved else (args.root or Path("/"))
     cache = ElfCache(root) if root is not None else None
+    files = RootFiles(root, cache) if root is not None else None
     targets: dict[str, TargetLibrary | None] = {}
     for target in graph.targets:
         package = index.lookup(target)
         targets[target] = (
-            target_library(root, package, cache)
-            if root is not None and package is not None
-            else None
+            target_library(files, package) if files is not None and package is not None else None
         )
-    roles = Classifier(index, root, targets, cache).classify(graph)
+    roles = Classifier(index, files, targets).classify(graph)
     if cache is not None:
         cache.save()
     return replace(graph, roles=roles)
