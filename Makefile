@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-pure demo lint bench debootstrap clean
+.PHONY: setup test test-pure demo lint bench eval debootstrap clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+eval: setup
+	$(BIN)/python bench/eval.py
 
 # A real minimal Debian tree for the --root tests (needs root, debootstrap and the Debian mirror).
 debootstrap:

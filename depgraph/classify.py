@@ -128,9 +128,18 @@ class Classifier:
                 hops.setdefault(edge.dependent, set()).update(
                     {edge.target} if edge.target in real else provided.get(edge.target, set())
                 )
-        self._client_sonames = self._sonames_of_client_libraries(real)
+        return self.classify_nodes(list(graph.dependents), hops)
+
+    def classify_nodes(
+        self, nodes: list[Node], hops: dict[str, set[str]]
+    ) -> dict[str, RoleVerdict]:
+        """A verdict for each node, in the order given (a node's hops should come before it).
+
+        ``hops`` maps a package to the packages on the way to the library it depends on directly.
+        """
+        self._client_sonames = self._sonames_of_client_libraries({n.package for n in nodes})
         verdicts: dict[str, RoleVerdict] = {}
-        for node in graph.dependents:
+        for node in nodes:
             verdicts[node.package] = self._one(node, verdicts, hops.get(node.package, set()))
         return verdicts
 

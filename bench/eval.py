@@ -1,0 +1,168 @@
+"""``make eval``: how well depgraph tells TLS servers, clients and non-SSL users apart.
+
+The labelled set is ``fixtures/eval`` (real bookworm packages, evidence recorded from their .debs,
+labels from the software's documentation, see its README). Each package is classified three ways
+by the same :class:`depgraph.classify.Classifier` that runs on a live system:
+
+* ``files``: its ELF files (recorded DT_NEEDED and libssl imports), units and metadata;
+* ``metadata``: units, Provides and the library it reaches libssl3 through, no ELF files;
+* ``names``: nothing but the package list (the saved ``dpkg -l`` case).
+
+For each mode it prints accuracy, per-class precision and recall and the confusion matrix, and the
+same for the classic one-liner's filter (every installed non-``lib*`` package flagged, read here as
+"server"), the baseline. Targets (issue 3): files >= 95 %, metadata >= 85 %, names >= 75 %.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from depgraph.classify import Classifier, TargetLibrary
+from depgraph.debian.relations import parse_provides
+from depgraph.elf import ElfFacts
+from depgraph.model import Node, Origin, Package, Role
+from depgraph.universe import Universe
+
+EVAL = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
+CLASSES = ("server", "client", "non-ssl")
+TARGETS = {"files": 0.95, "metadata": 0.85, "names": 0.75}
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    package: Package
+    via: tuple[str, ...]
+    label: str
+    record: dict[str, object]
+
+
+class RecordedFiles:
+    """:class:`depgraph.package_files.PackageFiles` over the recorded evidence."""
+
+    def __init__(self, records: dict[str, dict[str, object]], *, with_elf: bool) -> None:
+        self.records = records
+        self.with_elf = with_elf
+
+    def files(self, package: Package) -> list[str] | None:
+        record = self.records.get(package.name)
+        if record is None:
+            return None
+        units = [str(u) for u in record.get("units") or []]  # type: ignore[attr-defined]
+        elves = [str(e["path"]) for e in record.get("elf") or []]  # type: ignore[attr-defined]
+        return units + (elves if self.with_elf else [])
+
+    def elves(
+        self, package: Package, sonames: frozenset[str], *, with_exports: bool = False
+    ) -> list[ElfFacts]:
+        record = self.records.get(package.name)
+        if record is None or not self.with_elf:
+            return []
+        return [
+            ElfFacts(
+                path=str(e["path"]),
+                soname=e.get("soname"),
+                needed=tuple(e.get("needed") or ()),
+                imports=frozenset(e.get("ssl_imports") or ()),
+            )
+            for e in record.get("elf") or []  # type: ignore[attr-defined]
+        ]
+
+
+def load() -> tuple[list[Labelled], TargetLibrary]:
+    library = json.loads((EVAL / "libssl3.json").read_text())
+    target = TargetLibrary("libssl3", {k: frozenset(v) for k, v in library["sonames"].items()})
+    found = []
+    for path in sorted((EVAL / "packages").glob("*.json")):
+        record = json.loads(path.read_text())
+        provides = parse_provides(record["provides"]) if record.get("provides") else ()
+        package = Package(
+            name=record["package"],
+            version=record.get("version"),
+            architecture=record.get("architecture"),
+            state="installed",
+            origin=Origin.PACKAGES,
+            where=str(path.relative_to(EVAL.parent.parent)),
+            provides=provides,
+            section=record.get("section"),
+            want="install",
+        )
+        via = tuple(record.get("reaches_libssl3_via") or ("libssl3",))
+        found.append(Labelled(package, via, record["label"], record))
+    return found, target
+
+
+def classify(items: list[Labelled], target: TargetLibrary, mode: str) -> dict[str, str]:
+    records = {item.package.name: item.record for item in items}
+    universe = Universe(available=[item.package for item in items], installed_only=False)
+    files = None if mode == "names" else RecordedFiles(records, with_elf=mode == "files")
+    classifier = Classifier(universe, files, {"libssl3": target})
+    nodes: list[Node] = []
+    hops: dict[str, set[str]] = {}
+    # libraries first (they are the hops of the others), then the rest
+    for item in sorted(items, key=lambda i: (i.via != ("libssl3",), i.package.name)):
+        hop = item.via[0]
+        name = item.package.name
+        path = (name, "libssl3") if hop == "libssl3" else (name, hop, "libssl3")
+        nodes.append(Node(name, item.package.version, True, len(path) - 1, path))
+        hops[name] = set() if hop == "libssl3" else set(item.via)
+    verdicts = classifier.classify_nodes(nodes, hops)
+    result = {name: verdict.role.value for name, verdict in verdicts.items()}
+    return result
+
+
+def baseline(items: list[Labelled]) -> dict[str, str]:
+    """The one-liner: every installed package not named lib* is flagged (read as a server)."""
+    return {
+        item.package.name: "non-ssl" if item.package.name.startswith("lib") else Role.SERVER.value
+        for item in items
+    }
+
+
+def report(name: str, items: list[Labelled], predicted: dict[str, str]) -> float:
+    truth = {item.package.name: item.label for item in items}
+    correct = sum(predicted[p] == truth[p] for p in truth)
+    accuracy = correct / len(truth)
+    target = TARGETS.get(name)
+    status = "" if target is None else (" PASS" if accuracy >= target else " MISS")
+    shown = f" (target {target:.0%}){status}" if target is not None else ""
+    print(f"\n== {name}: accuracy {accuracy:.1%} ({correct}/{len(truth)}){shown}")
+    matrix = Counter((truth[p], predicted[p]) for p in truth)
+    columns = [*CLASSES, "unknown"]
+    corner = "label / predicted"
+    print(f"{corner:<18}" + "".join(f"{c:>9}" for c in columns))
+    for label in CLASSES:
+        print(f"{label:<18}" + "".join(f"{matrix[(label, c)]:>9}" for c in columns))
+    for label in CLASSES:
+        tp = matrix[(label, label)]
+        said = sum(matrix[(t, label)] for t in CLASSES)
+        real = sum(matrix[(label, c)] for c in columns)
+        precision = tp / said if said else 0.0
+        recall = tp / real if real else 0.0
+        print(f"  {label:<8} precision {precision:6.1%}  recall {recall:6.1%}")
+    wrong = sorted(p for p in truth if predicted[p] != truth[p])
+    if wrong:
+        print("  wrong: " + ", ".join(f"{p} ({truth[p]}->{predicted[p]})" for p in wrong[:40]))
+    return accuracy
+
+
+def main() -> int:
+    if not (EVAL / "packages").is_dir():
+        print("eval: fixtures/eval/packages is missing", file=sys.stderr)
+        return 2
+    items, target = load()
+    counts = Counter(item.label for item in items)
+    print(
+        f"eval: {len(items)} labelled packages: " + ", ".join(f"{counts[c]} {c}" for c in CLASSES)
+    )
+    for mode in ("files", "metadata", "names"):
+        report(mode, items, classify(items, target, mode))
+    report("baseline (one-liner)", items, baseline(items))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
