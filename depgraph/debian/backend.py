@@ -52,8 +52,3 @@ def apt_pkg() -> ModuleType | None:
     module.init_config()
     module.init_system()
     return module
-
-
-def backend_name() -> str:
-    """``python-apt`` or ``pure-python``, for reports and benchmarks."""
-    return "python-apt" if apt_pkg() is not None else "pure-python"

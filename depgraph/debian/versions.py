@@ -13,16 +13,10 @@ import re
 
 from depgraph.debian.backend import apt_pkg
 
-_VALID = re.compile(r"^(?:(\d+):)?([0-9][A-Za-z0-9.+~:-]*?)(?:-([A-Za-z0-9.+~]+))?$")
 _LENIENT = re.compile(r"^(?:(\d+):)?([A-Za-z0-9.+~-]+?)(?:-([A-Za-z0-9.+~]*))?$")
 
 OPERATORS = ("<<", "<=", "=", ">=", ">>", "<", ">")
 """Relationship operators of Policy 7.1; ``<`` and ``>`` are the obsolete spellings of ``<=``, ``>=``."""
-
-
-def is_valid(version: str) -> bool:
-    """True when ``version`` is a well-formed Debian version (upstream part starts with a digit)."""
-    return _VALID.match(version) is not None
 
 
 def split(version: str) -> tuple[int, str, str]:
