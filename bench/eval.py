@@ -24,7 +24,8 @@ from pathlib import Path
 from depgraph.classify import Classifier, TargetLibrary
 from depgraph.debian.relations import parse_provides
 from depgraph.elf import ElfFacts
-from depgraph.model import Node, Origin, Package, Role
+from depgraph.knowledge import Knowledge
+from depgraph.model import Node, Origin, Package, Role, RoleVerdict
 from depgraph.universe import Universe
 
 EVAL = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
@@ -95,11 +96,17 @@ def load() -> tuple[list[Labelled], TargetLibrary]:
     return found, target
 
 
-def classify(items: list[Labelled], target: TargetLibrary, mode: str) -> dict[str, str]:
+def verdicts(
+    items: list[Labelled],
+    target: TargetLibrary,
+    mode: str,
+    kb: tuple[Knowledge, ...] | None = None,
+) -> dict[str, RoleVerdict]:
+    """The classifier's verdicts on the set in one mode (``kb``: the knowledge base to use)."""
     records = {item.package.name: item.record for item in items}
     universe = Universe(available=[item.package for item in items], installed_only=False)
     files = None if mode == "names" else RecordedFiles(records, with_elf=mode == "files")
-    classifier = Classifier(universe, files, {"libssl3": target})
+    classifier = Classifier(universe, files, {"libssl3": target}, kb)
     nodes: list[Node] = []
     hops: dict[str, set[str]] = {}
     # libraries first (they are the hops of the others), then the rest
@@ -109,8 +116,26 @@ def classify(items: list[Labelled], target: TargetLibrary, mode: str) -> dict[st
         path = (name, "libssl3") if hop == "libssl3" else (name, hop, "libssl3")
         nodes.append(Node(name, item.package.version, True, len(path) - 1, path))
         hops[name] = set() if hop == "libssl3" else set(item.via)
-    verdicts = classifier.classify_nodes(nodes, hops)
-    result = {name: verdict.role.value for name, verdict in verdicts.items()}
+    return classifier.classify_nodes(nodes, hops)
+
+
+def classify(items: list[Labelled], target: TargetLibrary, mode: str) -> dict[str, str]:
+    """Predicted roles; for ``names``, two-fold cross-validated: each half is judged with a
+    knowledge base built only from the other half's ELF scans, so no package is looked up in
+    an entry made from its own files."""
+    if mode != "names":
+        return {name: v.role.value for name, v in verdicts(items, target, mode).items()}
+    from build_knowledge import build  # bench/build_knowledge.py
+
+    scanned = verdicts(items, target, "files")
+    halves = (items[0::2], items[1::2])
+    result: dict[str, str] = {}
+    for judged, other in (halves, halves[::-1]):
+        found = {i.package.name: (i.package.version or "?", scanned[i.package.name]) for i in other}
+        kb = tuple(build(found, "other half of the evaluation set"))
+        result.update(
+            {name: v.role.value for name, v in verdicts(judged, target, mode, kb).items()}
+        )
     return result
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
+from depgraph import knowledge
 from depgraph.elf import ElfFacts
 from depgraph.model import (
     Component,
@@ -113,6 +114,8 @@ class Classifier:
     index: PackageIndex
     files: PackageFiles | None
     targets: dict[str, TargetLibrary | None]
+    kb: tuple[knowledge.Knowledge, ...] | None = None
+    """The knowledge base to use when files are not at hand (None: the shipped one)."""
     _client_sonames: dict[str, str] = field(default_factory=dict)
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
@@ -241,6 +244,12 @@ class Classifier:
         via_client = self._client_library(hop)
         if via_client is not None:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.8, (via_client, *metadata), missing)
+        entry = knowledge.lookup(node.package.partition(":")[0], self.kb)
+        if entry is not None:
+            evidence = Evidence(
+                "knowledge-base", f"{entry.pattern}: {entry.role.value} ({entry.established})"
+            )
+            return RoleVerdict(entry.role, entry.component, 0.6, (evidence, *metadata), missing)
         if metadata:
             return RoleVerdict(Role.SERVER, Component.UNKNOWN, 0.6, tuple(metadata), missing)
         return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, (), missing)

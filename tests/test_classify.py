@@ -59,13 +59,37 @@ def test_targets_carry_no_role(nodes: dict[str, dict[str, object]]) -> None:
     assert all(n["component"] in {c.value for c in Component} for n in nodes.values() if n["depth"])
 
 
-def test_saved_list_gives_unknown_with_the_reason() -> None:
+def test_saved_list_uses_the_knowledge_base_or_says_unknown() -> None:
+    """A saved status file has no files: roles come from the knowledge base, or are unknown."""
     status = Path("/var/lib/dpkg/status")
     run = run_depgraph("graph", "libssl3", "--status", status, "--format", "json")
     found = {n["package"]: n for n in json.loads(run.stdout)["nodes"]}
     ssh = found["openssh-client"]
-    assert ssh["role"] == "unknown" and "no files at hand" in ssh["role_missing"]
+    assert (ssh["role"], ssh["component"]) == ("non-ssl", "libcrypto")
+    assert "no files at hand" in ssh["role_missing"]
+    assert [e["kind"] for e in ssh["role_evidence"]] == ["knowledge-base"]
+    assert "ELF scan of openssh-client" in ssh["role_evidence"][0]["detail"]
     assert found["curl"]["role"] == "client"  # through libcurl4, known without files
+    unknown = [n for n in found.values() if n.get("role") == "unknown"]
+    assert unknown and all("no files at hand" in n["role_missing"] for n in unknown)
+
+
+def test_knowledge_base_on_a_2014_system() -> None:
+    """Ubuntu 12.04's OpenSSH 5.9 is judged by the entry an ELF scan of OpenSSH 9.2 established."""
+    from depgraph import knowledge
+
+    status = Path(__file__).parent.parent / "fixtures/heartbleed/ubuntu-12.04.3-armhf/root"
+    run = run_depgraph(
+        "graph", "libssl1.0.0", "--status", status / "var/lib/dpkg/status", "--format", "json"
+    )
+    found = {n["package"]: n for n in json.loads(run.stdout)["nodes"]}
+    assert found["openssh-client"]["role"] == "non-ssl"
+    assert knowledge.generalize("postgresql-15") == "postgresql-*"
+    entry = knowledge.lookup("postgresql-9.1")
+    assert entry is not None and entry.role is Role.SERVER
+    client = knowledge.lookup("postgresql-client-9.1")
+    assert client is not None and client.role is Role.CLIENT
+    assert knowledge.lookup("no-such-package") is None
 
 
 def test_table_has_a_role_column() -> None:
