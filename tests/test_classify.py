@@ -119,3 +119,23 @@ def test_bad_elf_files_never_crash(tmp_path: Path) -> None:
     assert facts.problem is None and facts.machine == "EM_AARCH64"
     assert "libssl.so.3" in facts.needed
     assert read_elf(tmp_path / "missing").problem.startswith("cannot read")  # type: ignore[union-attr]
+
+
+def test_role_fields_follow_the_report_schema(nodes: dict[str, dict[str, object]]) -> None:
+    """``role`` and ``role_evidence`` have the shapes ``report-v1`` gives them."""
+    import jsonschema
+
+    from tests.conftest import SCHEMAS
+
+    report = json.loads((SCHEMAS / "report-v1.schema.json").read_text())
+    item = report["properties"]["packages"]["items"]["properties"]
+    schema = {
+        "$defs": report["$defs"],
+        "type": "object",
+        "properties": {"role": item["role"], "role_evidence": item["role_evidence"]},
+        "required": ["role", "role_evidence"],
+    }
+    checked = [n for n in nodes.values() if n["depth"]]
+    assert checked
+    for node in checked:
+        jsonschema.validate(node, schema)
