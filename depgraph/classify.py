@@ -198,9 +198,15 @@ class Classifier:
                 f"reaches the library only through {through}, which use no TLS from it",
             )
             return RoleVerdict(Role.NON_SSL, Component.LIBCRYPTO, 0.8, (evidence, *metadata))
-        if not elves and hop is not None and hop in known and _metapackage(files):
+        service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
+        if service and node.depth == 1 and not elves:
+            evidence = Evidence("dependency", "depends on the library directly and ships a service")
+            return RoleVerdict(Role.SERVER, Component.UNKNOWN, 0.6, (evidence, *metadata))
+        wrapper = _metapackage(files) or (service and not linking)
+        if hop is not None and hop in known and wrapper and known[hop].role is not Role.UNKNOWN:
             parent = known[hop]
-            evidence = Evidence("metapackage", f"ships no binaries; takes the role of {hop}")
+            what = "ships no binaries" if _metapackage(files) else "ships the service for it"
+            evidence = Evidence("metapackage", f"{what}; takes the role of {hop}")
             return RoleVerdict(
                 parent.role,
                 parent.component,
