@@ -29,7 +29,8 @@ test-pure: setup
 	DEPGRAPH_NO_APT=1 $(BIN)/python -m pytest -q
 
 demo: setup
-	$(BIN)/depgraph graph libssl1.0.0 --status fixtures/heartbleed/ubuntu-12.04.3-armhf/root/var/lib/dpkg/status
+	$(BIN)/depgraph graph libssl1.0.0 --format table \
+	  --status fixtures/heartbleed/ubuntu-12.04.3-armhf/root/var/lib/dpkg/status
 
 lint: setup
 	$(BIN)/ruff check depgraph tests bench
