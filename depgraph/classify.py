@@ -117,6 +117,7 @@ class Classifier:
     kb: tuple[knowledge.Knowledge, ...] | None = None
     """The knowledge base to use when files are not at hand (None: the shipped one)."""
     _client_sonames: dict[str, str] = field(default_factory=dict)
+    _sonames: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
         """A verdict for every dependent of the graph (nearest first, so hops are judged first)."""
@@ -187,6 +188,9 @@ class Classifier:
             return verdict
         if clients:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (*clients, *metadata))
+        inherited = self._linked_judged_library(elves, hops, known)
+        if inherited is not None:
+            return inherited
         via_client = self._client_library(hop)
         if via_client is not None:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (via_client, *metadata))
@@ -215,6 +219,37 @@ class Classifier:
                 parent.missing,
             )
         return _transitive(node, hop, metadata, target is None)
+
+    def _linked_judged_library(
+        self, elves: list[ElfFacts], hops: set[str], known: dict[str, RoleVerdict]
+    ) -> RoleVerdict | None:
+        """The role of a library the package's own binaries link, when that library was judged a
+        TLS server or client (a language runtime's interpreter and its libruby, libpython...)."""
+        if self.files is None:
+            return None
+        for hop in sorted(hops):
+            verdict = known.get(hop)
+            if verdict is None or verdict.role not in (Role.SERVER, Role.CLIENT):
+                continue
+            sonames = self._sonames.get(hop)
+            if sonames is None:
+                package = self.index.lookup(hop)
+                library = target_library(self.files, package) if package is not None else None
+                sonames = library.sonames if library is not None else frozenset()
+                self._sonames[hop] = sonames
+            for facts in elves:
+                linked = sonames.intersection(facts.needed)
+                if linked:
+                    detail = (
+                        f"links {', '.join(sorted(linked))} from {hop}, a TLS "
+                        f"{verdict.role.value}; what it does with it is its own code's choice"
+                    )
+                    evidence = Evidence("linked-library", detail, facts.path)
+                    confidence = round(verdict.confidence * 0.8, 2)
+                    return RoleVerdict(
+                        verdict.role, verdict.component, confidence, (evidence, *verdict.evidence)
+                    )
+        return None
 
     def _linked_client_libraries(self, elves: list[ElfFacts]) -> list[Evidence]:
         """Evidence for each file that links a TLS client library (libcurl, libpq, ...)."""
