@@ -66,3 +66,12 @@ def test_classifier_beats_the_one_liner_with_files() -> None:
     ours = accuracy(evaluation.classify(items, target, "files"))
     assert ours > accuracy(evaluation.baseline(items)) + 0.2
     assert Path(evaluation.__file__).name == "eval.py"
+
+
+def test_runtime_takes_the_role_of_the_library_it_links() -> None:
+    """ruby3.1's interpreter links libruby-3.1, whose OpenSSL extension can accept TLS."""
+    items, target = evaluation.load()
+    verdict = evaluation.verdicts(items, target, "files")["ruby3.1"]
+    assert verdict.role.value == "server"
+    assert verdict.evidence[0].kind == "linked-library"
+    assert "libruby3.1" in verdict.evidence[0].detail
