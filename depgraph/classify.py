@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from depgraph import knowledge
@@ -104,6 +104,8 @@ def target_library(files: PackageFiles, package: Package) -> TargetLibrary | Non
     for facts in files.elves(package, frozenset(), with_exports=True):
         if facts.soname:
             exports[facts.soname] = facts.exports
+    if not exports:
+        return None  # listed but not readable: nothing can be said about who links it
     return TargetLibrary(package.name, exports)
 
 
@@ -118,6 +120,7 @@ class Classifier:
     """The knowledge base to use when files are not at hand (None: the shipped one)."""
     _client_sonames: dict[str, str] = field(default_factory=dict)
     _sonames: dict[str, frozenset[str]] = field(default_factory=dict)
+    _broken: list[ElfFacts] = field(default_factory=list)
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
         """A verdict for every dependent of the graph (nearest first, so hops are judged first)."""
@@ -162,6 +165,17 @@ class Classifier:
         return found
 
     def _one(self, node: Node, known: dict[str, RoleVerdict], hops: set[str]) -> RoleVerdict:
+        self._broken = []
+        verdict = self._judge(node, known, hops)
+        broken = self._broken
+        if not broken or verdict.missing:
+            return verdict
+        note = (
+            f"{len(broken)} ELF file(s) could not be read ({broken[0].path}: {broken[0].problem})"
+        )
+        return replace(verdict, confidence=round(verdict.confidence * 0.5, 2), missing=note)
+
+    def _judge(self, node: Node, known: dict[str, RoleVerdict], hops: set[str]) -> RoleVerdict:
         package = self.index.lookup(node.package)
         if package is None:
             return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, (), "package not found")
@@ -177,6 +191,7 @@ class Classifier:
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
         elves = self.files.elves(package, sonames)
+        self._broken = [facts for facts in elves if facts.problem]
         linking = [facts for facts in elves if sonames and not sonames.isdisjoint(facts.needed)]
         clients = self._linked_client_libraries(elves)
         if linking and target is not None:

@@ -146,7 +146,7 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         kinds.append(RelationKind.SUGGESTS)
     graph = reverse_closure(
         index,
-        args.targets,
+        list(dict.fromkeys(args.targets)),
         kinds=kinds,
         max_depth=args.depth,
         with_edges=args.format in NEEDS_EDGES,

@@ -1,7 +1,8 @@
 """ELF facts cached by (path, size, modification time), so a second run reads no ELF file again.
 
-One pickle per root under ``$XDG_CACHE_HOME/depgraph/elf/``; an entry is reused only when the
-file's size and modification time (ns) are unchanged and it was read for the same sonames. A
+One pickle per root under ``$XDG_CACHE_HOME/depgraph/elf/``, an entry per (path, the sonames whose
+imports were wanted, whether exports were read); it is reused only when the file's size and
+modification time (ns) are unchanged. A
 missing, corrupt or foreign cache file is ignored and replaced, never fatal.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from depgraph.cachedir import cache_dir
 from depgraph.elf import ElfFacts, read_elf
 
-FORMAT = "depgraph-elf-1"
+FORMAT = "depgraph-elf-2"
 
 _Entry = tuple[int, int, frozenset[str] | None, bool, ElfFacts]
 """size, mtime_ns, the sonames imports were read for, whether exports were read, the facts."""
@@ -56,19 +57,14 @@ class ElfCache:
         symbols_if_needs: frozenset[str] | None = None,
     ) -> ElfFacts:
         """The facts of ``path``, from the cache when the file has not changed."""
-        key = str(path)
+        key = f"{path}\0{sorted(symbols_if_needs) if symbols_if_needs is not None else '*'}"
+        key += "\0exports" if with_exports else ""
         try:
             info = path.stat()
         except OSError:
             return read_elf(path, with_exports=with_exports, symbols_if_needs=symbols_if_needs)
         entry = self._entries.get(key)
-        if (
-            entry is not None
-            and entry[0] == info.st_size
-            and entry[1] == info.st_mtime_ns
-            and entry[2] == symbols_if_needs
-            and (entry[3] or not with_exports)
-        ):
+        if entry is not None and entry[0] == info.st_size and entry[1] == info.st_mtime_ns:
             self.hits += 1
             return entry[4]
         self.reads += 1

@@ -210,7 +210,10 @@ def _satisfied(
         return False, shown
     if reached.version is None:
         return None, None
-    return satisfies(reached.version, relation.operator, relation.version), None
+    try:
+        return satisfies(reached.version, relation.operator, relation.version), None
+    except ValueError:  # a version no parser accepted: could not tell
+        return None, None
 
 
 def to_networkx(graph: DependencyGraph) -> nx.MultiDiGraph:

@@ -14,6 +14,7 @@ from typing import Protocol
 from depgraph.elf import ElfFacts, elf_candidates, read_elf
 from depgraph.elf_cache import ElfCache
 from depgraph.model import Package
+from depgraph.rootpath import resolve_in_root
 from depgraph.sources.dpkg_info import file_list
 
 
@@ -37,17 +38,27 @@ class RootFiles:
     def __init__(self, root: Path, cache: ElfCache | None = None) -> None:
         self.root = root
         self.cache = cache
+        self._lists: dict[tuple[str, str | None], list[str] | None] = {}
 
     def files(self, package: Package) -> list[str] | None:
-        """dpkg's file list of the package."""
-        return file_list(self.root, package.name, package.architecture)
+        """dpkg's file list of the package (read once per package)."""
+        key = (package.name, package.architecture)
+        if key not in self._lists:
+            self._lists[key] = file_list(self.root, package.name, package.architecture)
+        return self._lists[key]
 
     def elves(
         self, package: Package, sonames: frozenset[str], *, with_exports: bool = False
     ) -> list[ElfFacts]:
-        """Read (or take from the cache) every ELF file the package installed."""
+        """Read (or take from the cache) every ELF file the package installed.
+
+        Paths are resolved inside the root (``rootpath``): a symlink in an audited tree never leads
+        to the host's files. Symlinks in the last component are skipped (the file they name is
+        listed in its own right).
+        """
         names = self.files(package) or []
-        paths = elf_candidates([self.root / name.lstrip("/") for name in names])
+        resolved = [resolve_in_root(self.root, name, follow_last=False) for name in names]
+        paths = elf_candidates([path for path in resolved if path is not None])
         if self.cache is not None:
             return [
                 self.cache.read(p, with_exports=with_exports, symbols_if_needs=sonames)

@@ -179,7 +179,20 @@ class Universe:
             return self._chosen[key]
         package = self._installed.get(key)
         if package is None and not self.installed_only:
-            package = self._known.get(key) or self._newest(key)
+            # A removed (rc) or purged package's status record does not count: the newest
+            # version anywhere does, as in apt's cache.
+            package = self._newest(key)
+            known = self._known.get(key)
+            if (
+                known is not None
+                and known.version is not None
+                and (
+                    package is None
+                    or package.version is None
+                    or compare(known.version, package.version) > 0
+                )
+            ):
+                package = known
         elif package is not None and not self.installed_only:
             # The archive's override Section wins over the .deb's own, as in apt's cache.
             for entry in self._available.get(key, ()):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from depgraph.diagnostics import Diagnostics
+from depgraph.model import Package
 from depgraph.sources import parsed_cache
 from depgraph.sources.packages_index import read_packages
 from tests.conftest import HEARTBLEED, oracle_apt_pkg, run_depgraph
@@ -97,3 +98,31 @@ def test_apt_binary_cache_goes_to_the_user_cache(cache_home: Path) -> None:
     assert len(kept) == 1 and kept[0].stat().st_size > 1_000_000
     again = run_depgraph("graph", "libssl3", "--all", "--format", "names", pure=False)
     assert again.stdout == run.stdout
+
+
+def test_universe_counts_the_newest_version_of_a_removed_package() -> None:
+    """``--all``: a package removed but not purged (``rc``) counts at its newest available version."""
+    from depgraph.debian.deb822 import iter_paragraphs
+    from depgraph.model import Origin
+    from depgraph.sources.control import WANTED, package_from_fields
+    from depgraph.universe import Universe
+
+    text = (HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status").read_text(errors="replace")
+    start = text.index("Package: openssl\n")
+    paragraph = text[start : text.index("\n\n", start)] + "\n"
+    removed = paragraph.replace("Status: install ok installed", "Status: deinstall ok config-files")
+    newer = removed.replace("Version: 1.0.1e-1\n", "Version: 1.0.1e-2\n")
+    assert newer != removed
+
+    def packages(block: str, origin: Origin) -> list[Package]:
+        fields = [f for _, f in iter_paragraphs(block, "t", WANTED, strict=True, warn=print)]
+        found = [package_from_fields(f, "t", 1, origin, Diagnostics()) for f in fields]
+        return [p for p in found if p is not None]
+
+    universe = Universe(
+        status=packages(removed, Origin.STATUS),
+        available=packages(newer, Origin.PACKAGES),
+        installed_only=False,
+    )
+    chosen = universe.lookup("openssl")
+    assert chosen is not None and chosen.version == "1.0.1e-2" and not chosen.installed

@@ -83,3 +83,9 @@ def test_group_round_trip(group: list[Relation]) -> None:
     text = format_group(tuple(group))
     assert parse_group(text) == tuple(group)
     assert format_group(parse_group(text)) == text
+
+
+@pytest.mark.parametrize("bad", ["foo (>= 3.0_beta)", "foo (= 1:2:3)", "foo (<< 1.0/2)"])
+def test_relation_versions_must_be_debian_versions(bad: str) -> None:
+    with pytest.raises(RelationSyntaxError, match="invalid version"):
+        parse_relations(bad)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
+from depgraph.debian.versions import split
 from depgraph.model import OrGroup, Relation
 
 # Possessive quantifiers (``*+``, ``++``): the optional parts are separated by white space, and with
@@ -60,11 +61,17 @@ def parse_alternative(text: str) -> Relation:
         raise RelationSyntaxError(f"not a package relation: {shown!r}")
     arches = match.group("arches")
     operator = match.group("op")
+    version = match.group("version")
+    if version is not None:
+        try:
+            split(version)
+        except ValueError:
+            raise RelationSyntaxError(f"invalid version in {text.strip()[:60]!r}") from None
     return Relation(
         name=match.group("name"),
         arch_qualifier=match.group("qual"),
         operator=_OBSOLETE.get(operator, operator) if operator else None,
-        version=match.group("version"),
+        version=version,
         arch_restrictions=tuple(arches.split()) if arches else (),
     )
 

@@ -1,0 +1,53 @@
+"""Paths of an audited tree resolved *inside* it, as if it were ``/`` (like ``chroot`` would).
+
+A chroot or unpacked image is full of symlinks meant for its own ``/``: ``lib -> usr/lib`` is
+harmless, but ``usr/bin -> /usr/bin`` or ``../../..`` would lead a naive ``root / path`` out of the
+tree and into the host. Every component is resolved here with absolute targets rebased onto the root
+and ``..`` stopping at it (the semantics of ``openat2(RESOLVE_IN_ROOT)``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MAX_LINKS = 40
+"""Like the kernel's limit: more symlinks than this in one path is a loop."""
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.split("/") if part not in ("", ".")]
+
+
+def resolve_in_root(root: Path, path: str, *, follow_last: bool = True) -> Path | None:
+    """``path`` (as the tree's own ``/`` sees it) as a real path under ``root``; None on a loop.
+
+    With ``follow_last=False`` a symlink in the last component is returned as it is.
+    """
+    if root == Path("/"):
+        return Path("/") / path.lstrip("/")
+    base = root.resolve()
+    current = base
+    pending = _parts(path)
+    links = 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            if current != base:
+                current = current.parent
+            continue
+        candidate = current / part
+        if candidate.is_symlink() and (pending or follow_last):
+            links += 1
+            if links > MAX_LINKS:
+                return None
+            try:
+                target = os.readlink(candidate)
+            except OSError:
+                return None
+            if target.startswith("/"):
+                current = base
+            pending = _parts(target) + pending
+            continue
+        current = candidate
+    return current
