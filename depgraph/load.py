@@ -15,6 +15,7 @@ from depgraph.debian.backend import apt_pkg
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError, UsageError
 from depgraph.model import Package
+from depgraph.rootpath import under_root
 from depgraph.sources.apt_cache import AptIndex
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
 from depgraph.sources.dpkg_status import read_status, status_under
@@ -54,9 +55,21 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
     root = options.root or Path("/")
     if not root.is_dir():
         raise SourceError(root, "not a directory")
-    if apt_pkg() is not None and not options.pure:
+    if apt_pkg() is not None and not options.pure and _apt_safe(root):
         return AptIndex(root, installed_only=not options.all_packages)
     return _tree(root, options, diagnostics)
+
+
+def _apt_safe(root: Path) -> bool:
+    """libapt follows a tree's symlinks as the host sees them; when the dpkg database or the lists
+    are reached through a link that leaves the tree, only the pure-Python readers are safe."""
+    if root == Path("/"):
+        return True
+    for relative in ("var/lib/dpkg/status", "var/lib/apt/lists", "etc/apt"):
+        naive = (root / relative).resolve()
+        if naive != under_root(root, relative) and (root / relative).exists():
+            return False
+    return True
 
 
 def _tree(root: Path, options: SourceOptions, diagnostics: Diagnostics) -> Universe:

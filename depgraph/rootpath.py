@@ -51,3 +51,12 @@ def resolve_in_root(root: Path, path: str, *, follow_last: bool = True) -> Path 
             continue
         current = candidate
     return current
+
+
+def under_root(root: Path, path: str) -> Path:
+    """Like :func:`resolve_in_root`, but a path with a symlink loop becomes one that does not exist
+    (and says why), never the host's file that a naive join would reach."""
+    resolved = resolve_in_root(root, path)
+    if resolved is not None:
+        return resolved
+    return root / (path.lstrip("/") + " (symlink loop in the tree)")

@@ -39,3 +39,15 @@ def test_a_package_in_a_hostile_root_reads_no_host_binary(tmp_path: Path) -> Non
     files = RootFiles(root)
     assert files.files(package) == ["/usr", "/usr/bin", "/usr/bin/openssl"]
     assert files.elves(package, frozenset()) == []
+
+
+def test_status_behind_an_escaping_link_is_not_the_hosts(tmp_path: Path) -> None:
+    """A tree whose var is a link to the host's /var: depgraph reads no host status file."""
+    from tests.conftest import run_depgraph
+
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink("/var", root / "var")  # inside the tree: var -> /var, a loop
+    for pure in (True, False):
+        run = run_depgraph("graph", "libssl3", "--root", root, pure=pure)
+        assert run.status == 2 and "symlink loop" in run.stderr and run.stdout == ""

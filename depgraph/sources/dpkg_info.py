@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from depgraph.rootpath import under_root
+
 INFO_PATH = Path("var/lib/dpkg/info")
 
 
 def file_list(root: Path, name: str, architecture: str | None) -> list[str] | None:
     """The paths dpkg installed for a package, or None when its list is missing or unreadable."""
-    directory = root / INFO_PATH
+    directory = under_root(root, str(INFO_PATH))
     candidates = [f"{name}:{architecture}.list"] if architecture else []
     candidates.append(f"{name}.list")
     for candidate in candidates:

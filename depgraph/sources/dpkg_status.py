@@ -10,6 +10,7 @@ from pathlib import Path
 
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import Origin, Package
+from depgraph.rootpath import under_root
 from depgraph.sources.control import read_control_file
 
 STATUS_PATH = Path("var/lib/dpkg/status")
@@ -22,4 +23,4 @@ def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
 
 def status_under(root: Path) -> Path:
     """Where dpkg keeps its status file under ``root``."""
-    return root / STATUS_PATH
+    return under_root(root, str(STATUS_PATH))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import Origin, Package
+from depgraph.rootpath import under_root
 from depgraph.sources.control import read_control_file
 from depgraph.sources.parsed_cache import cached
 
@@ -31,7 +32,7 @@ def read_packages(path: Path, diagnostics: Diagnostics) -> list[Package]:
 
 def lists_under(root: Path) -> list[Path]:
     """The Packages indexes apt has downloaded under ``root``, in a stable order."""
-    directory = root / LISTS_PATH
+    directory = under_root(root, str(LISTS_PATH))
     if not directory.is_dir():
         return []
     found = []
