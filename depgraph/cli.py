@@ -120,7 +120,7 @@ def _source_options(args: argparse.Namespace) -> SourceOptions:
         rdepends=tuple(args.rdepends),
         all_packages=args.all_packages,
         installed_only=args.installed_only,
-        pure=args.pure or os.environ.get("DEPGRAPH_NO_APT", "") not in ("", "0"),
+        pure=args.pure,
     )
 
 
@@ -129,7 +129,8 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         use_pure()
     if args.depth is not None and args.depth < 1:
         raise UsageError("--depth must be at least 1")
-    index = open_index(_source_options(args), diagnostics)
+    options = _source_options(args)
+    index = open_index(options, diagnostics)
     if args.classic:
         if len(args.targets) != 1:
             raise UsageError("--classic takes exactly one package, like the one-liner")
@@ -157,16 +158,15 @@ def _run_graph(args: argparse.Namespace, diagnostics: Diagnostics) -> str:
         f"in {index.description} ({index.backend})"
     )
     if args.format in NEEDS_ROLES:
-        graph = _with_roles(graph, index, args)
+        graph = _with_roles(graph, index, options)
     return graph_renderer(args.format)(graph)
 
 
 def _with_roles(
-    graph: DependencyGraph, index: PackageIndex, args: argparse.Namespace
+    graph: DependencyGraph, index: PackageIndex, options: SourceOptions
 ) -> DependencyGraph:
     """The graph with every dependent's TLS role (files are read only from a live system or --root)."""
-    saved = args.status or args.packages or args.dpkg_list or args.rdepends
-    root: Path | None = None if saved else (args.root or Path("/"))
+    root: Path | None = None if options.saved_files else (options.root or Path("/"))
     cache = ElfCache(root) if root is not None else None
     files = RootFiles(root, cache) if root is not None else None
     targets: dict[str, TargetLibrary | None] = {}
