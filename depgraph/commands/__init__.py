@@ -1,0 +1,18 @@
+"""One module per subcommand: ``register`` adds its parser and sets ``run`` as its default.
+
+A command module imports only the standard library at module level, so ``depgraph restart`` does
+not pay for networkx or pyelftools; what ``run`` needs it imports when it runs.
+``run(args, diagnostics)`` returns an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command produced: the report and the exit status (contract: 0 fine, 1 findings)."""
+
+    text: str
+    status: int = 0

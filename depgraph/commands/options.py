@@ -1,0 +1,71 @@
+"""Options shared by the commands that read package sources (contract: "Where the packages come from")."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from depgraph.load import SourceOptions
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """``--root``, ``--status``, ``--packages``, ``--dpkg-list``, ``--rdepends`` and the scope."""
+    group = parser.add_argument_group("where the packages come from (default: this system)")
+    group.add_argument(
+        "--root", type=Path, metavar="DIR", help="read a chroot or unpacked image like /"
+    )
+    group.add_argument("--status", type=Path, metavar="FILE", help="a saved /var/lib/dpkg/status")
+    group.add_argument(
+        "--packages",
+        type=Path,
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="an apt Packages index (plain, .gz, .xz, .lz4); repeatable",
+    )
+    group.add_argument("--dpkg-list", type=Path, metavar="FILE", help="saved 'dpkg -l' output")
+    group.add_argument(
+        "--rdepends",
+        type=Path,
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="saved 'apt-cache rdepends PKG' output; repeatable",
+    )
+    scope = group.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--installed-only",
+        action="store_true",
+        help="only installed packages (default when installed state is known)",
+    )
+    scope.add_argument(
+        "--all", dest="all_packages", action="store_true", help="every package apt knows of"
+    )
+    group.add_argument(
+        "--pure",
+        action="store_true",
+        help="read files in pure Python even when python-apt is available",
+    )
+    group.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip malformed records with a warning instead of stopping",
+    )
+
+
+def source_options(args: argparse.Namespace) -> SourceOptions:
+    """The parsed source options as the loader's value."""
+    from depgraph.load import SourceOptions
+
+    return SourceOptions(
+        root=args.root,
+        status=args.status,
+        packages=tuple(args.packages),
+        dpkg_list=args.dpkg_list,
+        rdepends=tuple(args.rdepends),
+        all_packages=args.all_packages,
+        installed_only=args.installed_only,
+        pure=args.pure,
+    )
