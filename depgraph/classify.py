@@ -10,14 +10,24 @@ Signals, strongest first (issue "Classify every dependent"):
 2. the library it reaches OpenSSL through (``data/client_libraries.toml``): curl through libcurl4 is
    a client;
 3. package metadata: systemd units, init scripts, server Provides (``data/server_metadata.toml``);
-4. a metapackage (no binaries of its own) takes the role of the package it depends on.
+4. a part of the same software (a dependency pinned to the package's own version, Policy 7.2:
+   nginx-core -> nginx, mariadb-server -> mariadb-server-core) or a metapackage takes the role of
+   the part that does the TLS; a module that calls libssl without linking it (nginx's modules) is
+   judged by its imports; a package whose every ELF file was read and none uses the library, and
+   which reaches it through a program (ca-certificates -> openssl), does no TLS of its own;
+5. without ELF files, the knowledge base (``data/knowledge.toml``, from ELF scans);
+6. the weakest: the synopsis of the package's description (``data/description_words.toml``),
+   which decides only between server code a client never runs and a self-described client, and,
+   for a direct dependent with nothing else known, between server and client.
 
-The tables of symbols, client libraries and server metadata are data, each entry with its reason.
+The tables of symbols, client libraries, server metadata and description words are data, each
+entry with its reason. An unknown says what was missing.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -31,6 +41,7 @@ from depgraph.model import (
     Evidence,
     Node,
     Package,
+    RelationKind,
     Role,
     RoleVerdict,
 )
@@ -62,6 +73,11 @@ def client_symbols() -> dict[str, str]:
     return _section("tls_symbols.toml", "client")
 
 
+def accept_symbols() -> dict[str, str]:
+    """Server-side calls that take the server's part of a handshake."""
+    return _section("tls_symbols.toml", "accept")
+
+
 def session_symbols() -> dict[str, str]:
     """Symbols that show TLS sessions at all, either side."""
     return _section("tls_symbols.toml", "session")
@@ -87,6 +103,12 @@ class TargetLibrary:
     @property
     def sonames(self) -> frozenset[str]:
         return frozenset(self.exports)
+
+    @property
+    def ssl_exports(self) -> frozenset[str]:
+        """What the libssl shared objects export (libcrypto's symbols share their version)."""
+        ssl = [s for s in self.exports if self.component(s) is Component.LIBSSL]
+        return frozenset().union(*(self.exports[s] for s in ssl))
 
     def component(self, soname: str) -> Component:
         if soname.startswith("libssl."):
@@ -121,6 +143,9 @@ class Classifier:
     _client_sonames: dict[str, str] = field(default_factory=dict)
     _sonames: dict[str, frozenset[str]] = field(default_factory=dict)
     _broken: list[ElfFacts] = field(default_factory=list)
+    _programs: dict[str, bool | None] = field(default_factory=dict)
+    """Packages judged so far: True when the files that use the library are programs, False
+    when they are shared objects, None when none of its files uses it."""
 
     def classify(self, graph: DependencyGraph) -> dict[str, RoleVerdict]:
         """A verdict for every dependent of the graph (nearest first, so hops are judged first)."""
@@ -140,15 +165,50 @@ class Classifier:
     def classify_nodes(
         self, nodes: list[Node], hops: dict[str, set[str]]
     ) -> dict[str, RoleVerdict]:
-        """A verdict for each node, in the order given (a node's hops should come before it).
+        """A verdict for each node; the packages a node reaches the library through (``hops``)
+        and the packages of the graph it depends on are judged before it (a cycle is broken where
+        it closes), since a part of a software may take the role of another part.
 
         ``hops`` maps a package to the packages on the way to the library it depends on directly.
         """
         self._client_sonames = self._sonames_of_client_libraries({n.package for n in nodes})
         verdicts: dict[str, RoleVerdict] = {}
-        for node in nodes:
+        for node in self._dependencies_first(nodes, hops):
             verdicts[node.package] = self._one(node, verdicts, hops.get(node.package, set()))
         return verdicts
+
+    def _dependencies_first(self, nodes: list[Node], hops: dict[str, set[str]]) -> list[Node]:
+        by_name = {node.package: node for node in nodes}
+        ordered: list[Node] = []
+        state: dict[str, bool] = {}  # False: being visited, True: done
+
+        def before(name: str) -> list[str]:
+            package = self.index.details(name)
+            named = {
+                relation.name
+                for kind in (RelationKind.PRE_DEPENDS, RelationKind.DEPENDS)
+                for group in (package.groups(kind) if package is not None else ())
+                for relation in group
+            }
+            return sorted((named | hops.get(name, set())) & by_name.keys())
+
+        for node in nodes:
+            if node.package in state:
+                continue
+            stack = [(node.package, iter(before(node.package)))]
+            state[node.package] = False
+            while stack:
+                name, pending = stack[-1]
+                for dependency in pending:
+                    if dependency not in state:
+                        state[dependency] = False
+                        stack.append((dependency, iter(before(dependency))))
+                        break
+                else:
+                    stack.pop()
+                    state[name] = True
+                    ordered.append(by_name[name])
+        return ordered
 
     def _sonames_of_client_libraries(self, present: set[str]) -> dict[str, str]:
         """soname -> package, for the client libraries among the graph's packages."""
@@ -176,36 +236,56 @@ class Classifier:
         return replace(verdict, confidence=round(verdict.confidence * 0.5, 2), missing=note)
 
     def _judge(self, node: Node, known: dict[str, RoleVerdict], hops: set[str]) -> RoleVerdict:
-        package = self.index.lookup(node.package)
+        package = self.index.details(node.package)
         if package is None:
             return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, (), "package not found")
         metadata = list(self._provides(package))
         hop = _next_real_hop(node, known, self.targets)
         if self.files is None:
-            return self._without_files(node, hop, metadata, "no files at hand (saved package list)")
+            missing = "no files at hand (saved package list)"
+            return self._without_files(node, package, hop, known, metadata, missing)
         files = self.files.files(package)
         if files is None:
             why = "no dpkg file list" if node.installed else "not installed: no files"
-            return self._without_files(node, hop, metadata, why)
+            return self._without_files(node, package, hop, known, metadata, why)
         metadata += list(_units(files))
+        service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
         elves = self.files.elves(package, sonames)
         self._broken = [facts for facts in elves if facts.problem]
-        linking = [facts for facts in elves if sonames and not sonames.isdisjoint(facts.needed)]
-        clients = self._linked_client_libraries(elves)
-        if linking and target is not None:
-            verdict = _from_elf(linking, target, metadata)
-            if verdict.role is Role.NON_SSL and clients:
-                return RoleVerdict(
-                    Role.CLIENT, Component.LIBSSL, 0.9, (*clients, *verdict.evidence)
-                )
+        readable = [facts for facts in elves if not facts.problem]
+        linking = [facts for facts in readable if sonames and not sonames.isdisjoint(facts.needed)]
+        host = hop if hop is not None and self._programs.get(hop) else None
+        if not linking and readable and host is not None and target is not None:
+            # a module loaded into a program (nginx's modules): it calls libssl through its
+            # host's linking, so its own imports are read even though it links no libssl
+            readable = [f for f in self.files.elves(package, None) if not f.problem]
+        plugged = [facts for facts in readable if facts not in linking and _calls(facts, target)]
+        users = linking or plugged
+        self._programs[node.package] = _is_program(users) if users else None
+        clients = self._linked_client_libraries(readable)
+        linked = self._linked_judged_library(readable, hops, known)
+        same = self._same_software(package, known)
+        if (linking or plugged) and target is not None:
+            verdict = _from_elf(linking, plugged, target, metadata, _says(package))
+            if verdict.role is Role.NON_SSL:
+                if clients:
+                    return RoleVerdict(
+                        Role.CLIENT, Component.LIBSSL, 0.9, (*clients, *verdict.evidence)
+                    )
+                if linked is not None:
+                    return linked
+                if same is not None and service:
+                    what = "ships the service units for it"
+                    return _inherit(same, what, 0.9, kind="same-software")
             return verdict
         if clients:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (*clients, *metadata))
-        inherited = self._linked_judged_library(elves, hops, known)
-        if inherited is not None:
-            return inherited
+        if linked is not None:
+            if _both_sides(linked) and _says(package) is Role.CLIENT:
+                return _describing(package, linked)
+            return linked
         via_client = self._client_library(hop)
         if via_client is not None:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (via_client, *metadata))
@@ -217,23 +297,92 @@ class Classifier:
                 f"reaches the library only through {through}, which use no TLS from it",
             )
             return RoleVerdict(Role.NON_SSL, Component.LIBCRYPTO, 0.8, (evidence, *metadata))
-        service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
-        if service and node.depth == 1 and not elves:
+        if same is not None:
+            hop_name, parent = same
+            if service and parent.role is Role.CLIENT and _server_side(parent):
+                detail = (
+                    f"ships the service that runs {hop_name}'s program, which imports "
+                    "server-side calls: the service is the server"
+                )
+                evidence = Evidence("same-software", detail)
+                return RoleVerdict(
+                    Role.SERVER,
+                    Component.LIBSSL,
+                    round(parent.confidence * 0.9, 2),
+                    (evidence, *metadata, *parent.evidence),
+                )
+            what = "ships no program that links the library"
+            return _inherit(same, what, 0.9, metadata, kind="same-software")
+        if service and node.depth == 1 and not readable and not self._broken:
             evidence = Evidence("dependency", "depends on the library directly and ships a service")
             return RoleVerdict(Role.SERVER, Component.UNKNOWN, 0.6, (evidence, *metadata))
-        wrapper = _metapackage(files) or (service and not linking)
+        wrapper = _metapackage(files) or service
         if hop is not None and hop in known and wrapper and known[hop].role is not Role.UNKNOWN:
-            parent = known[hop]
             what = "ships no binaries" if _metapackage(files) else "ships the service for it"
-            evidence = Evidence("metapackage", f"{what}; takes the role of {hop}")
-            return RoleVerdict(
-                parent.role,
-                parent.component,
-                round(parent.confidence * 0.9, 2),
-                (evidence, *parent.evidence),
-                parent.missing,
+            return _inherit((hop, known[hop]), what, 0.9, kind="metapackage")
+        if not self._broken and hop is not None and hop in known:
+            found = self._through_hop(node, readable, hop, known[hop], metadata)
+            if found is not None:
+                return found
+        if self._broken and not readable:
+            return self._without_files(
+                node, package, hop, known, metadata, "its ELF files could not be read"
             )
         return _transitive(node, hop, metadata, target is None)
+
+    def _through_hop(
+        self,
+        node: Node,
+        readable: list[ElfFacts],
+        hop: str,
+        parent: RoleVerdict,
+        metadata: list[Evidence],
+    ) -> RoleVerdict | None:
+        """Every ELF file was read and none links or calls the library: what the package does
+        with it depends on what ``hop`` is. A program (openssl, nginx) can only be run as a command
+        or host the package as a module, so the package does no TLS of its own; a library
+        (a language binding) is what the package's scripts call, so it takes the library's role."""
+        program = self._programs.get(hop)
+        if program:
+            what = "modules" if readable else "files"
+            detail = (
+                f"its {what} neither link nor call the library; it reaches it only through "
+                f"{hop}, a program (run as a command, or hosting it)"
+            )
+            return RoleVerdict(
+                Role.NON_SSL, Component.NONE, 0.7, (Evidence("dependency", detail), *metadata)
+            )
+        if program is False and not readable and parent.role in (Role.SERVER, Role.CLIENT):
+            what = f"ships no ELF file; its scripts use {hop}, a library, and do what it can do"
+            return _inherit((hop, parent), what, 0.6, metadata, kind="binding")
+        return None
+
+    def _same_software(
+        self, package: Package, known: dict[str, RoleVerdict]
+    ) -> tuple[str, RoleVerdict] | None:
+        """A judged server or client that ``package`` depends on at its own version: a part of the
+        same software built from the same source (Policy 7.2, ``(= ${binary:Version})``), such as
+        nginx-core -> nginx, python3.11 -> python3.11-minimal, mariadb-server -> mariadb-server-core.
+        Of several parts, a server before a client: the package installs the most exposed one."""
+        parts: list[tuple[str, RoleVerdict]] = []
+        for group in (
+            *package.groups(RelationKind.PRE_DEPENDS),
+            *package.groups(RelationKind.DEPENDS),
+        ):
+            for relation in group:
+                verdict = known.get(relation.name)
+                if (
+                    verdict is not None
+                    and verdict.role in (Role.SERVER, Role.CLIENT)
+                    and relation.operator in ("=", ">=")
+                    and relation.version is not None
+                    and package.version is not None
+                    and _binary_version(relation.version) == _binary_version(package.version)
+                ):
+                    parts.append((relation.name, verdict))
+        servers = [part for part in parts if part[1].role is Role.SERVER]
+        chosen = servers or parts
+        return chosen[0] if chosen else None
 
     def _linked_judged_library(
         self, elves: list[ElfFacts], hops: set[str], known: dict[str, RoleVerdict]
@@ -295,33 +444,68 @@ class Classifier:
         return Evidence("client-library", f"reaches the library through {hop}: {reason}")
 
     def _without_files(
-        self, node: Node, hop: str | None, metadata: list[Evidence], missing: str
+        self,
+        node: Node,
+        package: Package,
+        hop: str | None,
+        known: dict[str, RoleVerdict],
+        metadata: list[Evidence],
+        missing: str,
     ) -> RoleVerdict:
+        """No ELF file to read: the knowledge base (ELF scans of the same package), the library it
+        reaches the target through, the parts of the same software, then what the package says
+        of itself."""
+        entry = knowledge.lookup(node.package.partition(":")[0], self.kb)
+        if entry is not None:
+            known_as = Evidence(
+                "knowledge-base", f"{entry.pattern}: {entry.role.value} ({entry.established})"
+            )
+            return RoleVerdict(entry.role, entry.component, 0.6, (known_as, *metadata), missing)
         via_client = self._client_library(hop)
         if via_client is not None:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.8, (via_client, *metadata), missing)
-        entry = knowledge.lookup(node.package.partition(":")[0], self.kb)
-        if entry is not None:
-            evidence = Evidence(
-                "knowledge-base", f"{entry.pattern}: {entry.role.value} ({entry.established})"
-            )
-            return RoleVerdict(entry.role, entry.component, 0.6, (evidence, *metadata), missing)
-        if metadata:
-            return RoleVerdict(Role.SERVER, Component.UNKNOWN, 0.6, tuple(metadata), missing)
-        return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, (), missing)
+        same = self._same_software(package, known)
+        if same is not None:
+            what = "a part of the same software"
+            inherited = _inherit(same, what, 0.8, metadata, kind="same-software")
+            return replace(inherited, missing=missing)
+        if node.depth > 1:
+            # a daemon that reaches the library only through other packages is not thereby a
+            # TLS server (bluez -> python-dbus -> python2.7 -> libssl): no guess from words
+            return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, tuple(metadata), missing)
+        said = _says(package)
+        server_metadata = any(
+            e.kind in ("provides", "systemd-unit", "init-script") for e in metadata
+        )
+        if said is None and server_metadata:
+            return RoleVerdict(Role.SERVER, Component.UNKNOWN, 0.5, tuple(metadata), missing)
+        if said is not None:
+            described = (_description_evidence(package, said), *metadata)
+            confidence = 0.5 if said is Role.SERVER else 0.4
+            return RoleVerdict(said, Component.UNKNOWN, confidence, described, missing)
+        return RoleVerdict(Role.UNKNOWN, Component.UNKNOWN, 0.0, tuple(metadata), missing)
 
 
 def _from_elf(
-    linking: list[ElfFacts], target: TargetLibrary, metadata: list[Evidence]
+    linking: list[ElfFacts],
+    plugged: list[ElfFacts],
+    target: TargetLibrary,
+    metadata: list[Evidence],
+    says: Role | None = None,
 ) -> RoleVerdict:
-    """The role from the files that link the library directly."""
+    """The role from the files that link the library directly, or call it as modules of a
+    program that does (``plugged``); ``says``: what the package's description calls it, which
+    decides only between server code that may never run and a self-described client."""
     ssl_sonames = {s for s in target.sonames if target.component(s) is Component.LIBSSL}
     evidence: list[Evidence] = []
     uses_ssl = [facts for facts in linking if not ssl_sonames.isdisjoint(facts.needed)]
     for facts in linking[:SHOWN_SYMBOLS]:
         linked = ", ".join(sorted(target.sonames.intersection(facts.needed)))
         evidence.append(Evidence("elf-needed", f"links {linked}", facts.path))
-    if not uses_ssl:
+    for facts in plugged[:SHOWN_SYMBOLS]:
+        detail = "a module: calls the library through the program that loads it"
+        evidence.append(Evidence("elf-symbols", detail, facts.path))
+    if not uses_ssl and not plugged:
         components = {
             target.component(s) for facts in linking for s in target.sonames & set(facts.needed)
         }
@@ -332,13 +516,19 @@ def _from_elf(
         return RoleVerdict(
             Role.NON_SSL, component, 0.95, (Evidence("elf-needed", detail), *evidence, *metadata)
         )
-    exported = frozenset().union(*(target.exports[s] for s in ssl_sonames))
-    imported = frozenset().union(*(facts.imports for facts in uses_ssl)) & exported
+    exported = target.ssl_exports
+    imported = frozenset().union(*(facts.imports for facts in (*uses_ssl, *plugged))) & exported
     server = sorted(imported & server_symbols().keys())
     client = sorted(imported & client_symbols().keys())
     session = sorted(imported & session_symbols().keys())
     if server:
         evidence.append(_symbols("server", server, client))
+        accepts = imported & accept_symbols().keys()
+        if says is Role.CLIENT and (client or not accepts):
+            why = "client-side calls as well" if client else "no call that accepts a handshake"
+            detail = f"server-side calls with {why}, in a package that describes itself as a client"
+            evidence.insert(0, Evidence("elf-symbols", detail))
+            return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.7, (*evidence, *metadata))
         return RoleVerdict(Role.SERVER, Component.LIBSSL, 0.95, (*evidence, *metadata))
     if client:
         evidence.append(_symbols("client", client, []))
@@ -356,6 +546,90 @@ def _from_elf(
     detail = "links libssl but imports no TLS session call from it"
     evidence.append(Evidence("elf-symbols", detail))
     return RoleVerdict(Role.NON_SSL, Component.LIBSSL, 0.85, (*evidence, *metadata))
+
+
+def _calls(facts: ElfFacts, target: TargetLibrary | None) -> bool:
+    """The file imports a libssl function without linking libssl (a module of a program)."""
+    return target is not None and not facts.imports.isdisjoint(target.ssl_exports)
+
+
+def _is_program(files: list[ElfFacts]) -> bool:
+    """The files that use the library are programs, not shared objects others load."""
+    return bool(files) and not any(
+        facts.soname or facts.path.endswith(".so") or ".so." in facts.path for facts in files
+    )
+
+
+def _both_sides(verdict: RoleVerdict) -> bool:
+    """Its evidence shows server- and client-side calls."""
+    return any(e.kind == "elf-symbols" and "also client-side" in e.detail for e in verdict.evidence)
+
+
+def _server_side(verdict: RoleVerdict) -> bool:
+    """Its evidence shows server-side calls, whatever role it ended with."""
+    return any(
+        e.kind == "elf-symbols" and e.detail.startswith("imports server-side")
+        for e in verdict.evidence
+    )
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def _says(package: Package) -> Role | None:
+    """What the package's synopsis calls it (``data/description_words.toml``): a client, a
+    server, or neither or both (None)."""
+    if not package.description:
+        return None
+    words = set(_WORD.findall(package.description.lower()))
+    table = _table("description_words.toml")
+    server = words & set(table["server"])  # type: ignore[call-overload]
+    client = words & set(table["client"])  # type: ignore[call-overload]
+    if server and not client:
+        return Role.SERVER
+    if client and not server:
+        return Role.CLIENT
+    return None
+
+
+def _description_evidence(package: Package, said: Role) -> Evidence:
+    detail = f"its description calls it a {said.value}: {package.description!r}"
+    return Evidence("description", detail, package.where)
+
+
+def _describing(package: Package, verdict: RoleVerdict) -> RoleVerdict:
+    """Server- and client-side calls both, in a package that describes itself as a client: the
+    server code is there (a shared TLS layer, a test accept) but the software is a client."""
+    evidence = _description_evidence(package, Role.CLIENT)
+    return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.7, (evidence, *verdict.evidence))
+
+
+def _inherit(
+    parent: tuple[str, RoleVerdict],
+    what: str,
+    factor: float,
+    metadata: list[Evidence] | None = None,
+    *,
+    kind: str,
+) -> RoleVerdict:
+    """``parent``'s role, with why it passes on (evidence ``kind``) and a lower confidence."""
+    name, verdict = parent
+    evidence = Evidence(kind, f"{what}; takes the role of {name}")
+    return RoleVerdict(
+        verdict.role,
+        verdict.component,
+        round(verdict.confidence * factor, 2),
+        (evidence, *(metadata or ()), *verdict.evidence),
+        verdict.missing,
+    )
+
+
+def _binary_version(version: str) -> str:
+    """The version without a binNMU suffix (``+b1``): parts of one source upload compare equal."""
+    return _BINNMU.sub("", version)
+
+
+_BINNMU = re.compile(r"\+b\d+$")
 
 
 def _symbols(side: str, names: list[str], also: list[str]) -> Evidence:

@@ -95,6 +95,8 @@ class Package:
     multi_arch: str | None = None
     essential: bool = False
     want: str | None = None
+    description: str | None = None
+    """The synopsis, the first line of ``Description`` (Policy 5.6.13): what ``dpkg -l`` shows."""
 
     @property
     def installed(self) -> bool:
@@ -214,6 +216,8 @@ class Component(enum.Enum):
     LIBSSL = "libssl"
     LIBCRYPTO = "libcrypto"
     OTHER = "other"
+    NONE = "none"
+    """It uses no part of the library itself (it reaches it only through another package)."""
     UNKNOWN = "unknown"
 
 

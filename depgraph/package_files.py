@@ -26,9 +26,10 @@ class PackageFiles(Protocol):
         ...
 
     def elves(
-        self, package: Package, sonames: frozenset[str], *, with_exports: bool = False
+        self, package: Package, sonames: frozenset[str] | None, *, with_exports: bool = False
     ) -> list[ElfFacts]:
-        """Facts of the package's ELF files; imports only of files that need ``sonames``."""
+        """Facts of the package's ELF files; imports only of files that need ``sonames`` (of
+        every file when ``sonames`` is None)."""
         ...
 
 
@@ -48,7 +49,7 @@ class RootFiles:
         return self._lists[key]
 
     def elves(
-        self, package: Package, sonames: frozenset[str], *, with_exports: bool = False
+        self, package: Package, sonames: frozenset[str] | None, *, with_exports: bool = False
     ) -> list[ElfFacts]:
         """Read (or take from the cache) every ELF file the package installed.
 

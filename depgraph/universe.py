@@ -173,6 +173,10 @@ class Universe:
                 best = candidate
         return best
 
+    def details(self, key: str) -> Package | None:
+        """:meth:`lookup`: parsed records already carry their relations and description."""
+        return self.lookup(key)
+
     def lookup(self, key: str) -> Package | None:
         """The installed version when there is one, else (unless installed-only) the newest."""
         if key in self._chosen:

@@ -18,7 +18,8 @@ from depgraph.sources.dpkg_list import read_dpkg_list
 from depgraph.sources.dpkg_status import read_status
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import read_rdepends
-from tests.conftest import HEARTBLEED, require_tool, status_files
+from depgraph.model import OrGroup, RelationKind
+from tests.conftest import HEARTBLEED, oracle_apt_pkg, require_tool, status_files
 
 
 def _paragraph_count(text: str) -> int:
@@ -154,3 +155,41 @@ def test_old_dpkg_list_format() -> None:
         ("nano", "1.3.10-2", "installed", "install"),
         ("nano-tiny", None, "not-installed", "purge"),
     ]
+
+
+def test_descriptions_from_status_and_dpkg_list(tmp_path: Path) -> None:
+    """The synopsis (Policy 5.6.13) from the status file equals what ``dpkg -l`` shows at a width
+    where dpkg does not cut it."""
+    status = read_status(Path("/var/lib/dpkg/status"), Diagnostics())
+    by_name = {p.name: p for p in status if p.state == "installed"}
+    assert by_name["dpkg"].description == "Debian package management system"
+    saved = tmp_path / "dpkg-l.txt"
+    saved.write_text(_dpkg_list(None, 400))
+    listed = {e.package.name: e.package for e in read_dpkg_list(saved, Diagnostics())}
+    assert listed["dpkg"].description == by_name["dpkg"].description
+    same = sum(listed[name].description == package.description for name, package in by_name.items())
+    assert same >= 0.98 * len(by_name)
+
+
+def test_details_of_python_apt_equal_the_pure_reader() -> None:
+    """python-apt serves relations and the synopsis on demand (``details``); the pure reader has
+    them from the status file: the same for every installed package of this machine."""
+    oracle_apt_pkg()
+    from depgraph.sources.apt_cache import AptIndex
+    from depgraph.universe import Universe
+
+    apt = AptIndex(Path("/"), installed_only=True)
+    status = read_status(Path("/var/lib/dpkg/status"), Diagnostics())
+    pure = Universe(status=status, installed_only=True)
+    names = [p.name for p in status if p.state == "installed"]
+    assert len(names) > 100
+    for name in names:
+        ours, theirs = apt.details(name), pure.details(name)
+        assert ours is not None and theirs is not None, name
+        assert ours.description == theirs.description, name
+        for kind in (RelationKind.PRE_DEPENDS, RelationKind.DEPENDS):
+            assert _names(ours.groups(kind)) == _names(theirs.groups(kind)), (name, kind)
+
+
+def _names(groups: tuple[OrGroup, ...]) -> list[list[tuple[str, str | None, str | None]]]:
+    return [[(r.name, r.operator, r.version) for r in group] for group in groups]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class AptIndex:
         where = "the installed packages" if installed_only else "the apt cache"
         self.description = where if root == Path("/") else f"{where} under {shown}"
         self._converted: dict[str, Package | None] = {}
+        self._details: dict[str, Package] = {}
+        self._records: Any = None
         self._versions: dict[int, Any] = {}
         self._keys: dict[int, str] = {}
         self._groups: dict[int, dict[int, tuple[bool, bool]]] = {}
@@ -99,6 +102,42 @@ class AptIndex:
                 result = self._convert(package, version)
         self._converted[key] = result
         return result
+
+    def details(self, key: str) -> Package | None:
+        """:meth:`lookup` plus the version's relationships (``depends_list``) and the synopsis of
+        its description (from apt's package records: the status file or a Packages index)."""
+        found = self.lookup(key)
+        if found is None:
+            return None
+        if key in self._details:
+            return self._details[key]
+        package = self._apt_package(key)
+        version = self._counting_version(package)
+        relations = []
+        for type_name, kind in _KINDS.items():
+            groups = version.depends_list.get(type_name)
+            if groups:
+                relations.append(
+                    (kind, tuple(tuple(self._relation(dep) for dep in group) for group in groups))
+                )
+        result = replace(found, relations=tuple(relations), description=self._synopsis(version))
+        self._details[key] = result
+        return result
+
+    def _synopsis(self, version: Any) -> str | None:
+        try:
+            described = version.translated_description
+            file_list = described.file_list if described is not None else []
+            if not file_list:
+                return None
+            if self._records is None:
+                self._records = self._apt.PackageRecords(self._cache)
+            if not self._records.lookup(file_list[0]):
+                return None
+            text = str(self._records.short_desc or "").strip()
+        except (SystemError, AttributeError, UnicodeDecodeError):
+            return None
+        return text or None
 
     def _convert(self, package: Any, version: Any) -> Package:
         apt = self._apt

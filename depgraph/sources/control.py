@@ -34,6 +34,7 @@ WANTED = frozenset(
         "Source",
         "Multi-Arch",
         "Essential",
+        "Description",
         *RELATION_FIELDS,
     )
 )
@@ -127,4 +128,5 @@ def package_from_fields(
         multi_arch=fields.get("Multi-Arch") or None,
         essential=fields.get("Essential", "").strip().lower() == "yes",
         want=want,
+        description=fields.get("Description", "").partition("\n")[0].strip() or None,
     )

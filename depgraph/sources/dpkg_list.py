@@ -119,5 +119,13 @@ def _row(
         origin=Origin.DPKG_LIST,
         where=f"{path}:{number}",
         want=DESIRED_LETTERS[flags[0]],
+        description=_description(words, 3 if has_arch else 2),
     )
     return ListedPackage(package=package, maybe_truncated=maybe_truncated)
+
+
+def _description(words: list[str], at: int) -> str | None:
+    """The row's description column (dpkg cuts it to the terminal's width; ``<none>`` for a
+    package dpkg knows nothing more of)."""
+    text = words[at].strip() if len(words) > at else ""
+    return text if text and text != "<none>" else None

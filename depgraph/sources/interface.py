@@ -48,6 +48,11 @@ class PackageIndex(Protocol):
         """
         ...
 
+    def details(self, key: str) -> Package | None:
+        """:meth:`lookup` with ``relations`` and ``description`` always filled in (python-apt reads
+        them on demand: the walk does not need them, the classifier does)."""
+        ...
+
     def reverse(self, name: str, kinds: Collection[RelationKind]) -> Iterable[ReverseRelation]:
         """The relationships of the counting versions of all packages that name ``name``."""
         ...
