@@ -248,7 +248,7 @@ class Classifier:
         if files is None:
             why = "no dpkg file list" if node.installed else "not installed: no files"
             return self._without_files(node, package, hop, known, metadata, why)
-        metadata += list(_units(files))
+        metadata += list(_units(files)) or list(self._sibling_units(package))
         service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
@@ -329,6 +329,23 @@ class Classifier:
                 node, package, hop, known, metadata, "its ELF files could not be read"
             )
         return _transitive(node, hop, metadata, target is None)
+
+    def _sibling_units(self, package: Package) -> Iterable[Evidence]:
+        """Units shipped for the package by its ``-common`` sibling (nginx -> nginx-common's
+        nginx.service, postgresql-15 -> postgresql-common's postgresql@.service): Debian's habit of
+        putting the files shared by a software's flavours in ``NAME-common``."""
+        if self.files is None:
+            return
+        for group in package.groups(RelationKind.DEPENDS):
+            for relation in group:
+                stem = relation.name.removesuffix("-common")
+                if stem == relation.name or not package.name.startswith(stem):
+                    continue
+                sibling = self.index.details(relation.name)
+                listed = self.files.files(sibling) if sibling is not None else None
+                for unit in _units(listed or []):
+                    detail = f"{unit.detail} in its sibling {relation.name}"
+                    yield Evidence(unit.kind, detail, unit.path)
 
     def _through_hop(
         self,

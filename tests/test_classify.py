@@ -139,3 +139,16 @@ def test_role_fields_follow_the_report_schema(nodes: dict[str, dict[str, object]
     assert checked
     for node in checked:
         jsonschema.validate(node, schema)
+
+
+def test_units_of_a_common_sibling_count(nodes: dict[str, dict[str, object]]) -> None:
+    """postgresql-15 ships no unit; postgresql-common, which it depends on, ships them."""
+    if "postgresql-15" not in nodes:
+        pytest.skip("postgresql-15 is not installed")  # test_role_of_real_dependents fails in CI
+    evidence = nodes["postgresql-15"]["role_evidence"]
+    assert isinstance(evidence, list)
+    units = [e for e in evidence if e["kind"] == "systemd-unit"]
+    assert any(
+        e["detail"] == "ships postgresql@.service in its sibling postgresql-common" for e in units
+    )
+    assert all(str(e["path"]).startswith("/lib/systemd/system/") for e in units)
