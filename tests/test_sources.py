@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from depgraph.diagnostics import Diagnostics
+from depgraph.model import OrGroup, RelationKind
 from depgraph.sources.dpkg_list import read_dpkg_list
 from depgraph.sources.dpkg_status import read_status
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import read_rdepends
-from depgraph.model import OrGroup, RelationKind
 from tests.conftest import HEARTBLEED, oracle_apt_pkg, require_tool, status_files
 
 
