@@ -131,6 +131,13 @@ def target_library(files: PackageFiles, package: Package) -> TargetLibrary | Non
     return TargetLibrary(package.name, exports)
 
 
+def library_sonames(files: PackageFiles, package: Package) -> frozenset[str]:
+    """The sonames a package's shared objects carry (no symbol table is read)."""
+    return frozenset(
+        facts.soname for facts in files.elves(package, frozenset()) if facts.soname is not None
+    )
+
+
 @dataclass(slots=True)
 class Classifier:
     """Classifies the nodes of one graph, nearest first, so metapackages can inherit a role."""
@@ -219,8 +226,8 @@ class Classifier:
             if key.partition(":")[0] not in client_libraries():
                 continue
             package = self.index.lookup(key)
-            library = target_library(self.files, package) if package is not None else None
-            for soname in library.sonames if library is not None else ():
+            sonames = library_sonames(self.files, package) if package is not None else frozenset()
+            for soname in sonames:
                 found[soname] = key
         return found
 
@@ -415,8 +422,9 @@ class Classifier:
             sonames = self._sonames.get(hop)
             if sonames is None:
                 package = self.index.lookup(hop)
-                library = target_library(self.files, package) if package is not None else None
-                sonames = library.sonames if library is not None else frozenset()
+                sonames = (
+                    library_sonames(self.files, package) if package is not None else frozenset()
+                )
                 self._sonames[hop] = sonames
             for facts in elves:
                 linked = sonames.intersection(facts.needed)

@@ -12,7 +12,7 @@ high       vulnerable and a TLS server installed but not running, or only on loo
            whose library fix state is unknown
 medium     vulnerable and a TLS client; or a non-SSL user when the bug is not in libssl alone
 low        vulnerable and a non-SSL user of a libssl-only bug; or the role is unknown; or the fix
-           is in but the view of running processes was partial
+           is in but the view of running processes was partial or absent (saved package lists)
 none       the fix is in and nothing still runs the old code
 =========  =======================================================================================
 
@@ -69,6 +69,8 @@ class Running:
     listening_loopback: bool = False
     partial: bool = False
     """Some processes could not be read: "not running" is not known."""
+    unseen: bool = False
+    """Saved package lists of a running system: its processes were not seen at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,34 +104,34 @@ def assess(
     vulnerable = library is not LibraryState.FIXED
     server_up = role is Role.SERVER and running.maps_library and running.listening_public
     if running.stale:
-        reasons.append("a process still maps the old, vulnerable copy of the library")
+        reasons.append("still runs the old, vulnerable library")
         if server_up:
-            reasons.append("it is a TLS server listening on a reachable address")
+            reasons.append("a TLS server, reachable")
             return _risk(Level.CRITICAL, reasons, running, direct, confidence)
         return _risk(Level.HIGH, reasons, running, direct, confidence)
     if not vulnerable:
-        if running.partial:
-            reasons.append(
-                "the fix is in, but some processes could not be read: one may still run "
-                "the old code"
-            )
+        if running.unseen:
+            reasons.append("fix in; whether old code runs is not known")
             return _risk(Level.LOW, reasons, running, direct, confidence)
-        reasons.append("the fix is in and no process runs the old code")
+        if running.partial:
+            reasons.append("fix in; unreadable processes may run old code")
+            return _risk(Level.LOW, reasons, running, direct, confidence)
+        reasons.append("fix in; nothing runs the old code")
         return _risk(Level.NONE, reasons, running, direct, confidence)
     if role is Role.SERVER:
         if server_up:
-            reasons.append("a TLS server, running and listening on a reachable address")
+            reasons.append("TLS server listening, reachable")
             level = Level.HIGH if unknown_fix else Level.CRITICAL
             return _risk(level, reasons, running, direct, confidence)
         if running.maps_library and running.listening_loopback:
-            reasons.append("a TLS server listening on loopback only")
+            reasons.append("TLS server, loopback only")
         elif running.partial:
-            reasons.append("a TLS server; whether it runs is unknown (partial view of processes)")
+            reasons.append("TLS server; running unknown")
         else:
-            reasons.append("a TLS server, installed but not running")
+            reasons.append("TLS server, not running")
         return _risk(Level.HIGH, reasons, running, direct, confidence)
     if role is Role.CLIENT:
-        reasons.append("a TLS client: exposed when it talks to a malicious server")
+        reasons.append("TLS client: exposed to bad servers")
         return _risk(Level.MEDIUM, reasons, running, direct, confidence)
     if role is Role.NON_SSL:
         spared = vulnerable_component is Component.LIBSSL and component in (
@@ -138,14 +140,14 @@ def assess(
             Component.OTHER,
         )
         if spared:
-            reasons.append("uses no TLS from the library, and the bug is in libssl")
+            reasons.append("no TLS; the bug is in libssl")
             return _risk(Level.LOW, reasons, running, direct, confidence)
         if vulnerable_component is Component.LIBSSL and component is Component.LIBSSL:
-            reasons.append("links libssl but makes no TLS calls")
+            reasons.append("links libssl, no TLS calls")
             return _risk(Level.LOW, reasons, running, direct, confidence)
-        reasons.append("uses the library without TLS, and the bug is not in libssl alone")
+        reasons.append("uses the library; bug not TLS-only")
         return _risk(Level.MEDIUM, reasons, running, direct, confidence)
-    reasons.append("its role could not be told")
+    reasons.append("role unknown")
     return _risk(Level.LOW, reasons, running, direct, confidence)
 
 

@@ -90,3 +90,10 @@ def test_levels_compare_for_fail_on() -> None:
     assert Level.CRITICAL.at_least(Level.HIGH)
     assert Level.HIGH.at_least(Level.HIGH)
     assert not Level.MEDIUM.at_least(Level.HIGH)
+
+
+def test_saved_lists_never_show_a_fixed_system_as_clean() -> None:
+    """A saved status file says nothing of the processes: old code may still run."""
+    unseen = Running(unseen=True)
+    assert level(library=LibraryState.FIXED, running=unseen) is Level.LOW
+    assert level(library=LibraryState.FIXED, running=IDLE) is Level.NONE
