@@ -1,0 +1,489 @@
+"""The answers of ``depgraph changelog``, as values, and their text and JSON renderings.
+
+JSON carries ``"schema": "depgraph/changelog/v1"``. ``--all`` first looks for the CVE's bytes in each
+decompressed ``changelog.Debian.gz`` (what ``zgrep -l`` does, without a process per file) and parses
+only the changelogs that name it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from debian.changelog import topline
+
+from depgraph.commands import Outcome
+from depgraph.debian.changelog import (
+    DebianChangelog,
+    Entry,
+    entries_after,
+    normalise_cve,
+    parse_changelog,
+    read_changelog,
+)
+from depgraph.debian.doctext import decode, read_bytes
+from depgraph.debian.upstream_changes import UpstreamFix
+from depgraph.debian.versions import split
+from depgraph.diagnostics import Diagnostics
+from depgraph.errors import SourceError, UsageError
+from depgraph.fixcheck import (
+    ChangelogFinding,
+    changelog_finding,
+    read_package_docs,
+    upstream_version,
+)
+from depgraph.model import Package
+from depgraph.rootpath import resolve_in_root
+
+SCHEMA = "depgraph/changelog/v1"
+QUOTE_LIMIT = 24
+"""Entries longer than this are quoted as heading, the lines naming the CVE, and trailer."""
+
+
+def cve_argument(text: str) -> str:
+    """``--cve``, normalised; a usage error when it is not a CVE identifier."""
+    try:
+        return normalise_cve(text)
+    except ValueError as error:
+        raise UsageError(f"--cve: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Whether one package (or file) has the fix for one CVE, and the evidence."""
+
+    subject: str
+    version: str | None
+    architecture: str | None
+    cve: str
+    finding: ChangelogFinding | None
+    changelog: DebianChangelog | None
+    upstream: UpstreamFix | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        """``fixed`` (Debian changelog), ``fixed-upstream``, ``not-fixed`` or ``not-named``."""
+        if self.finding is not None and self.finding.entry is not None:
+            return "fixed"
+        if self.upstream is not None:
+            return "fixed-upstream" if self.upstream.included else "not-fixed"
+        if self.finding is not None and self.finding.newer:
+            return "not-fixed"
+        return "not-named"
+
+    @property
+    def status(self) -> int:
+        """Exit status: 0 the fix is in, 1 it is not or the CVE is named nowhere."""
+        return 0 if self.verdict in ("fixed", "fixed-upstream") else 1
+
+
+def answer_package(
+    root: Path,
+    name: str,
+    cve: str | None,
+    since: str | None,
+    output: str,
+    diagnostics: Diagnostics,
+) -> Outcome:
+    """``depgraph changelog PACKAGE``: the installed package's changelogs under ``root``."""
+    package = _installed(root, name, diagnostics)
+    bare = name.split(":", 1)[0]
+    version = package.version if package is not None else None
+    architecture = package.architecture if package is not None else None
+    docs = read_package_docs(root, bare, version, architecture, diagnostics)
+    if docs.changelog is None and docs.upstream is None:
+        where = resolve_in_root(root, f"usr/share/doc/{bare}") or root / "usr/share/doc" / bare
+        if package is None:
+            raise UsageError(f"{name} is not installed under {root} and has no changelog")
+        raise SourceError(where, f"no readable changelog.Debian.gz for {name}")
+    notes = tuple(e.detail for e in docs.evidence)
+    if package is None:
+        notes += (f"{name} is not installed under {root}: the changelog alone is answered",)
+    if since is not None:
+        return _since(docs.changelog, f"{bare}", since, output, diagnostics)
+    assert cve is not None
+    finding = changelog_finding(docs.changelog, cve, version) if docs.changelog else None
+    upstream: UpstreamFix | None = None
+    if (finding is None or finding.entry is None) and docs.upstream is not None:
+        real = upstream_version(version)[1] if version else None
+        if real is not None:
+            upstream = docs.upstream.fixed_in(cve, real)
+    answer = Answer(bare, version, architecture, cve, finding, docs.changelog, upstream, notes)
+    return Outcome(_render(answer, output, diagnostics), answer.status)
+
+
+def answer_file(
+    path: Path, cve: str | None, since: str | None, output: str, diagnostics: Diagnostics
+) -> Outcome:
+    """``depgraph changelog --file PATH``: a changelog file or a source tree's debian/changelog."""
+    if path.is_dir():
+        path = path / "debian" / "changelog"
+    if not path.is_file():
+        raise SourceError(path, "no such file")
+    changelog = read_changelog(path, diagnostics)
+    if changelog is None or not changelog.entries:
+        raise SourceError(path, "no readable changelog entry")
+    if since is not None:
+        return _since(changelog, changelog.entries[0].package, since, output, diagnostics)
+    assert cve is not None
+    finding = changelog_finding(changelog, cve, None)
+    answer = Answer(str(path), None, None, cve, finding, changelog, None)
+    return Outcome(_render(answer, output, diagnostics), answer.status)
+
+
+def _installed(root: Path, name: str, diagnostics: Diagnostics) -> Package | None:
+    from depgraph.load import SourceOptions, open_index
+
+    index = open_index(SourceOptions(root=None if root == Path("/") else root), diagnostics)
+    package = index.lookup(name)
+    return package if package is not None and package.installed else None
+
+
+def _since(
+    changelog: DebianChangelog | None,
+    subject: str,
+    since: str,
+    output: str,
+    diagnostics: Diagnostics,
+) -> Outcome:
+    try:
+        split(since)
+    except ValueError:
+        raise UsageError(f"--since: {since!r} is not a Debian version") from None
+    if changelog is None:
+        raise UsageError(f"{subject} has no Debian changelog to list")
+    rows = []
+    for entry in entries_after(changelog, since):
+        for cve in entry.cves():
+            line = entry.mentions(cve)[0]
+            rows.append((cve, entry, line))
+    if output == "json":
+        document = {
+            "schema": SCHEMA,
+            "subject": subject,
+            "since": since,
+            "changelog": _changelog_json(changelog),
+            "fixed": [
+                {"cve": cve, **_entry_json(entry), "line": line, "path": changelog.path}
+                for cve, entry, line in rows
+            ],
+            "warnings": [str(w) for w in diagnostics.warnings],
+        }
+        return Outcome(json.dumps(document, indent=2) + "\n")
+    out = [f"{subject}: CVEs named in the changelog after {since} ({changelog.path})"]
+    for cve, entry, line in rows:
+        out.append(f"  {cve:<16} {entry.version:<24} {entry.date or '(no date)'}  line {line}")
+    if not rows:
+        out.append("  none")
+    oldest = changelog.oldest
+    if changelog.trimmed_at is not None and oldest is not None and _after(oldest.version, since):
+        out.append(
+            f"  note: the changelog is trimmed at {oldest.version} (line "
+            f"{changelog.trimmed_at}): entries between {since} and it are missing"
+        )
+    return Outcome("\n".join(out) + "\n")
+
+
+def _after(version: str, since: str) -> bool:
+    from depgraph.debian.versions import compare
+
+    return compare(version, since) > 0
+
+
+def _entry_json(entry: Entry) -> dict[str, object]:
+    return {
+        "version": entry.version,
+        "distribution": entry.distributions,
+        "urgency": entry.urgency,
+        "date": entry.date,
+        "maintainer": entry.maintainer,
+        "entry_line": entry.line,
+    }
+
+
+def _changelog_json(changelog: DebianChangelog | None) -> dict[str, object] | None:
+    if changelog is None:
+        return None
+    return {
+        "path": changelog.path,
+        "entries": len(changelog.entries),
+        "newest": changelog.entries[0].version if changelog.entries else None,
+        "oldest": changelog.oldest.version if changelog.oldest else None,
+        "trimmed_at": changelog.trimmed_at,
+        "truncated": changelog.truncated,
+    }
+
+
+def _render(answer: Answer, output: str, diagnostics: Diagnostics) -> str:
+    if output == "json":
+        return json.dumps(_answer_json(answer, diagnostics), indent=2) + "\n"
+    return _answer_text(answer)
+
+
+def _answer_json(answer: Answer, diagnostics: Diagnostics) -> dict[str, object]:
+    finding = answer.finding
+    entry = finding.entry if finding else None
+    upstream = answer.upstream
+    return {
+        "schema": SCHEMA,
+        "subject": answer.subject,
+        "version": answer.version,
+        "architecture": answer.architecture,
+        "cve": answer.cve,
+        "answer": answer.verdict,
+        "fixed_in": (
+            entry.version if entry else (upstream.version if upstream is not None else None)
+        ),
+        "entry": (
+            {
+                **_entry_json(entry),
+                "path": answer.changelog.path if answer.changelog else None,
+                "lines": list(finding.lines) if finding else [],
+                "text": list(entry.lines),
+            }
+            if entry is not None
+            else None
+        ),
+        "newer_entries": [
+            {**_entry_json(e), "lines": list(e.mentions(answer.cve))}
+            for e in (finding.newer if finding else ())
+        ],
+        "upstream": (
+            {
+                "version": upstream.version,
+                "previous": upstream.section.previous,
+                "date": upstream.section.date,
+                "heading": upstream.section.heading,
+                "heading_line": upstream.section.line,
+                "line": upstream.mention_line,
+                "text": upstream.section.mention_text(answer.cve),
+                "path": upstream.path,
+                "included": upstream.included,
+                "rule": upstream.rule,
+            }
+            if upstream is not None
+            else None
+        ),
+        "changelog": _changelog_json(answer.changelog),
+        "notes": list(answer.notes),
+        "warnings": [str(w) for w in diagnostics.warnings],
+    }
+
+
+def _answer_text(answer: Answer) -> str:
+    out: list[str] = []
+    subject = answer.subject
+    if answer.version:
+        subject += f" {answer.version}"
+        if answer.architecture:
+            subject += f" ({answer.architecture})"
+    verdict = answer.verdict
+    finding = answer.finding
+    changelog = answer.changelog
+    entry = finding.entry if finding else None
+    if entry is not None and changelog is not None:
+        has = (
+            f"the installed {answer.version} has it"
+            if answer.version
+            else "first fixed in this version"
+        )
+        out.append(f"{subject}: {answer.cve} fixed in {entry.version} ({has})")
+        out.append(f"  version:      {entry.version}")
+        out.append(f"  distribution: {entry.distributions}")
+        out.append(f"  date:         {entry.date or '(none)'}")
+        out.append(f"  maintainer:   {entry.maintainer or '(none)'}")
+        out.append(f"  changelog:    {changelog.path}, line {finding.lines[0]}")  # type: ignore[union-attr]
+        out.append("")
+        out.extend(_quote(entry, finding.lines if finding else ()))
+        later = [e for e in changelog.mentioning(answer.cve) if e is not entry]
+        if later:
+            out.append("")
+            out.append(
+                "  also named in: "
+                + ", ".join(f"{e.version} (line {e.mentions(answer.cve)[0]})" for e in later)
+            )
+    else:
+        if changelog is None:
+            out.append(f"{subject}: no readable Debian changelog")
+        else:
+            silent = f"not named in the Debian changelog {changelog.path}"
+            if changelog.trimmed_at is not None and changelog.oldest is not None:
+                silent += (
+                    f" (trimmed at {changelog.oldest.version}, line {changelog.trimmed_at}: "
+                    "older entries were removed, so this is not evidence)"
+                )
+            elif finding is not None and finding.newer:
+                silent = "named only in entries newer than the installed version: " + ", ".join(
+                    f"{e.version} (line {e.mentions(answer.cve)[0]})" for e in finding.newer
+                )
+            out.append(f"{subject}: {answer.cve} {silent}")
+        upstream = answer.upstream
+        if upstream is not None:
+            section = upstream.section
+            state = (
+                f"the installed upstream version has it ({upstream.rule})"
+                if upstream.included
+                else f"the installed upstream version is older ({upstream.rule})"
+            )
+            out.append(f"{subject}: {answer.cve} fixed upstream in {upstream.version}: {state}")
+            out.append(f"  upstream changelog: {upstream.path}")
+            out.append(f"  {section.line:>7} | {section.heading}")
+            if upstream.mention_line != section.line + 1:
+                out.append("          | ...")
+            out.append(f"  {upstream.mention_line:>7} | {section.mention_text(answer.cve)}")
+        elif verdict == "not-named":
+            out.append(
+                f"{subject}: {answer.cve} is named in neither the Debian changelog nor an upstream "
+                "changelog"
+            )
+    for note in answer.notes:
+        out.append(f"  note: {note}")
+    return "\n".join(out) + "\n"
+
+
+def _quote(entry: Entry, lines: tuple[int, ...]) -> list[str]:
+    """The entry with file line numbers; long entries keep heading, the CVE lines and trailer."""
+    numbered = list(enumerate(entry.lines, start=entry.line))
+    while numbered and not numbered[-1][1].strip():
+        numbered.pop()
+    if len(numbered) > QUOTE_LIMIT:
+        keep = {numbered[0][0], numbered[-1][0]}
+        for line in lines:
+            keep.update(range(line - 1, line + 2))
+        shown: list[str] = []
+        previous = None
+        for number, text in numbered:
+            if number in keep:
+                if previous is not None and number != previous + 1:
+                    shown.append("          | ...")
+                shown.append(f"  {number:>7} | {text}")
+                previous = number
+        return shown
+    return [f"  {number:>7} | {text}" for number, text in numbered]
+
+
+# --- --all: every package's changelog -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A package whose changelog names the CVE."""
+
+    package: str
+    path: str
+    entry: Entry | None
+    lines: tuple[int, ...]
+
+
+def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit, ...]:
+    """The packages under ``root`` whose Debian changelog names ``cve``.
+
+    Each ``usr/share/doc/*/changelog.Debian.gz`` (or, for a native package, ``changelog.gz``) is
+    decompressed in memory and searched for the CVE's bytes; only the few that contain it are
+    parsed. A doc directory that is a symlink to another's is read once.
+    """
+    pattern = re.compile(re.escape(cve).encode(), re.IGNORECASE)
+    doc = resolve_in_root(root, "usr/share/doc")
+    if doc is None or not doc.is_dir():
+        raise SourceError(root / "usr/share/doc", "no such directory")
+    seen: set[str] = set()
+    hits: list[Hit] = []
+    with os.scandir(doc) as entries:
+        names = sorted(entry.name for entry in entries)
+    for name in names:
+        path = _changelog_path(root, doc, name)
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        content = read_bytes(Path(path), diagnostics)
+        if content is None:
+            continue
+        data, truncated = content
+        if pattern.search(data) is None:
+            continue
+        lines = decode(data, path, diagnostics)
+        if not lines or not topline.match(lines[0]):
+            continue
+        changelog = parse_changelog(lines, path, diagnostics, truncated=truncated)
+        finding = changelog_finding(changelog, cve, None)
+        hits.append(Hit(name, path, finding.entry, finding.lines))
+    return tuple(hits)
+
+
+def _changelog_path(root: Path, doc: Path, name: str) -> str | None:
+    if root == Path("/"):
+        for candidate in ("changelog.Debian.gz", "changelog.gz"):
+            path = f"{doc}/{name}/{candidate}"
+            if os.path.isfile(path):
+                return path
+        return None
+    for candidate in ("changelog.Debian.gz", "changelog.gz"):
+        resolved = resolve_in_root(root, f"usr/share/doc/{name}/{candidate}")
+        if resolved is not None and resolved.is_file():
+            return str(resolved)
+    return None
+
+
+def answer_all(root: Path, cve: str, output: str, diagnostics: Diagnostics) -> Outcome:
+    """``depgraph changelog --all --cve``: every package whose changelog names the CVE, with the
+    entry that fixed it and whether the installed version has it."""
+    hits = scan_changelogs(root, cve, diagnostics)
+    installed: dict[str, Package | None] = {}
+    if hits:
+        from depgraph.load import SourceOptions, open_index
+
+        index = open_index(SourceOptions(root=None if root == Path("/") else root), diagnostics)
+        for hit in hits:
+            installed[hit.package] = index.lookup(hit.package)
+    rows = []
+    for hit in hits:
+        package = installed.get(hit.package)
+        version = package.version if package is not None and package.installed else None
+        has: bool | None = None
+        if version is not None and hit.entry is not None:
+            has = not _after(hit.entry.version, version)
+        rows.append((hit, version, has))
+    diagnostics.summary = f"{len(hits)} changelogs under {root} name {cve}"
+    if output == "json":
+        document = {
+            "schema": SCHEMA,
+            "cve": cve,
+            "root": str(root),
+            "packages": [
+                {
+                    "package": hit.package,
+                    "installed_version": version,
+                    "fixed_in": hit.entry.version if hit.entry else None,
+                    "date": hit.entry.date if hit.entry else None,
+                    "has_fix": has,
+                    "path": hit.path,
+                    "line": hit.lines[0] if hit.lines else None,
+                }
+                for hit, version, has in rows
+            ],
+            "warnings": [str(w) for w in diagnostics.warnings],
+        }
+        return Outcome(json.dumps(document, indent=2) + "\n", 0 if hits else 1)
+    out = []
+    for hit, version, has in rows:
+        fixed_in = hit.entry.version if hit.entry else "?"
+        if version is None:
+            state = "not installed"
+        elif has is None:
+            state = "entry unreadable"
+        else:
+            state = "has the fix" if has else "older than the fix"
+        where = f"{hit.path}:{hit.lines[0]}" if hit.lines else hit.path
+        out.append(
+            f"{hit.package:<28} {version or '-':<24} fixed in {fixed_in:<24} {state:<18} {where}"
+        )
+    if not hits:
+        out.append(f"no changelog under {root} names {cve}")
+    return Outcome("\n".join(out) + "\n", 0 if hits else 1)

@@ -1,0 +1,136 @@
+"""Reading a package's text documentation (``/usr/share/doc/PKG/*``), plain or gzip, defensively.
+
+Debian Policy 12.7 installs changelogs gzip-compressed (``gzip -9n``) and deb-changelog(5) says they
+are UTF-8. Files on real systems are not always that: a copied image can hold a truncated ``.gz``,
+old changelogs are in Latin-1, and a hostile tree can hold a gzip bomb. None of these stop the
+analysis: each becomes a warning naming the file (and the line, when there is one) and whatever could
+be read is used. Warnings, not errors, even in strict mode, because documentation is supporting
+evidence (the dpkg status is the input; a damaged changelog must not hide the rest of a report).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from depgraph.diagnostics import Diagnostics
+
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+"""Decompressed size limit. The largest real changelog on a bookworm system is ~1.5 MB, OpenSSL's
+upstream CHANGES ~0.8 MB; anything past 16 MiB is a bomb or not a changelog."""
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class DocText:
+    """The lines of one documentation file, and whether the file ended early."""
+
+    path: str
+    lines: tuple[str, ...]
+    truncated: bool = False
+
+
+def read_bytes(
+    path: Path, diagnostics: Diagnostics, shown: str | None = None
+) -> tuple[bytes, bool] | None:
+    """The (decompressed) content of ``path`` and whether it was cut short; None if unreadable.
+
+    A missing file is not a warning (most packages have no upstream changelog); an unreadable one
+    is. A ``.gz`` may hold several members (``gzip`` concatenation); they are all read.
+    """
+    where = shown or str(path)
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        diagnostics.warn(where, 0, f"cannot read: {error.strerror or error}")
+        return None
+    if not raw.startswith(b"\x1f\x8b"):
+        if len(raw) > MAX_TEXT_BYTES:
+            diagnostics.warn(where, 0, f"larger than {MAX_TEXT_BYTES >> 20} MiB; not read")
+            return None
+        return raw, False
+    return _gunzip(raw, where, diagnostics)
+
+
+def _gunzip(raw: bytes, where: str, diagnostics: Diagnostics) -> tuple[bytes, bool] | None:
+    parts: list[bytes] = []
+    size = 0
+    data = raw
+    while True:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            # One call: zlib stops at the end of the member, of the input, or at the limit.
+            chunk = inflater.decompress(data, MAX_TEXT_BYTES + 1 - size)
+        except zlib.error as error:
+            text = b"".join(parts)
+            line = text.count(b"\n") + 1 if text else 0
+            diagnostics.warn(where, line, f"corrupt gzip data ({error}); read up to here")
+            return (text, True) if text else None
+        size += len(chunk)
+        if size > MAX_TEXT_BYTES:
+            diagnostics.warn(
+                where,
+                0,
+                f"decompresses to more than {MAX_TEXT_BYTES >> 20} MiB (a gzip bomb?); not read",
+            )
+            return None
+        parts.append(chunk)
+        if not inflater.eof:
+            text = b"".join(parts)
+            diagnostics.warn(
+                where,
+                text.count(b"\n") + 1 if text else 0,
+                "truncated gzip: the file ends here; the lines before it are used",
+            )
+            return text, True
+        data = inflater.unused_data
+        if not data.strip(b"\0"):
+            return b"".join(parts), False
+        if not data.startswith(b"\x1f\x8b"):
+            text = b"".join(parts)
+            diagnostics.warn(where, text.count(b"\n") + 1, "trailing garbage after the gzip data")
+            return text, False
+
+
+def decode(data: bytes, where: str, diagnostics: Diagnostics) -> tuple[str, ...]:
+    """The lines of ``data`` as UTF-8 (deb-changelog(5)); a line that is not UTF-8 is read as
+    Latin-1 (what older changelogs used) with one warning naming the first such line."""
+    try:
+        return tuple(data.decode("utf-8").splitlines())
+    except UnicodeDecodeError:
+        pass
+    lines: list[str] = []
+    first_bad = 0
+    bad = 0
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(raw.decode("latin-1"))
+            bad += 1
+            first_bad = first_bad or number
+    if lines and lines[-1] == "":
+        lines.pop()
+    more = f" (and {bad - 1} more lines)" if bad > 1 else ""
+    diagnostics.warn(where, first_bad, f"not UTF-8{more}; read as Latin-1")
+    return tuple(line.rstrip("\r") for line in lines)
+
+
+def read_doc_text(path: Path, diagnostics: Diagnostics, shown: str | None = None) -> DocText | None:
+    """The lines of a documentation file; None when it is missing or cannot be read at all.
+
+    ``shown`` is the name used in warnings (the path as the audited tree sees it).
+    """
+    where = shown or str(path)
+    content = read_bytes(path, diagnostics, where)
+    if content is None:
+        return None
+    data, truncated = content
+    if b"\0" in data[:4096]:
+        diagnostics.warn(where, 0, "binary data, not a text file; not read")
+        return None
+    return DocText(path=where, lines=decode(data, where, diagnostics), truncated=truncated)

@@ -1,0 +1,31 @@
+"""Vulnerability profiles as data: the built-in TOML files beside this module and their loader."""
+
+from depgraph.profiles.loader import (
+    AffectedRange,
+    CveId,
+    Exposure,
+    FixedVersion,
+    Profile,
+    ProfileError,
+    Remediation,
+    adhoc_profile,
+    builtin_names,
+    builtin_profiles,
+    load_profile,
+    parse_profile,
+)
+
+__all__ = [
+    "AffectedRange",
+    "CveId",
+    "Exposure",
+    "FixedVersion",
+    "Profile",
+    "ProfileError",
+    "Remediation",
+    "adhoc_profile",
+    "builtin_names",
+    "builtin_profiles",
+    "load_profile",
+    "parse_profile",
+]

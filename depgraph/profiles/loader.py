@@ -1,0 +1,321 @@
+"""Vulnerability profiles: one TOML file per vulnerability (read with :mod:`tomllib`, TOML 1.0).
+
+A profile says which library packages carry the bug (any architecture), which part of the library
+(``libssl``, ``libcrypto`` or ``any``), the vulnerable upstream ranges (OSV-style: ``introduced`` and
+``fixed`` or ``last_affected``, in dpkg's version ordering), the first fixed package version of each
+release, the disclosure date and the remediation steps. Built-in profiles live beside this module;
+``--profile FILE`` reads any other, and :func:`adhoc_profile` builds one from ``--library``, ``--cve``
+and ``--fixed-version``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import NewType
+
+from depgraph.debian.changelog import normalise_cve
+from depgraph.debian.versions import compare, split
+from depgraph.errors import DepgraphError
+
+CveId = NewType("CveId", str)
+"""``CVE-YYYY-NNNN``, upper case."""
+
+COMPONENTS = ("libssl", "libcrypto", "any")
+"""Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
+
+ANY_RELEASE = "*"
+"""A fixed version that holds for every release (``--fixed-version`` of an ad-hoc profile)."""
+
+
+class ProfileError(DepgraphError):
+    """A profile cannot be found or is not a valid profile."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedRange:
+    """Upstream versions from ``introduced`` up to (not including) ``fixed``, or up to and
+    including ``last_affected`` (OSV's two ways of closing a range)."""
+
+    introduced: str
+    fixed: str | None = None
+    last_affected: str | None = None
+
+    def contains(self, upstream: str) -> bool:
+        """``upstream`` (an upstream version in dpkg's ordering) is inside the range."""
+        if compare(upstream, self.introduced) < 0:
+            return False
+        if self.fixed is not None:
+            return compare(upstream, self.fixed) < 0
+        if self.last_affected is not None:
+            return compare(upstream, self.last_affected) <= 0
+        return True
+
+    def __str__(self) -> str:
+        if self.fixed is not None:
+            return f">= {self.introduced}, < {self.fixed}"
+        if self.last_affected is not None:
+            return f">= {self.introduced}, <= {self.last_affected}"
+        return f">= {self.introduced}"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedVersion:
+    """The first package version of a release that has the fix."""
+
+    distribution: str
+    release: str
+    version: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Remediation:
+    """One step of what to do, in order."""
+
+    step: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A known path to the library that matters, e.g. sshd -> libsystemd0 -> liblzma5."""
+
+    package: str
+    via: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One vulnerability, as data."""
+
+    id: str
+    title: str
+    cves: tuple[CveId, ...]
+    libraries: tuple[str, ...]
+    component: str = "any"
+    source_package: str | None = None
+    affected: tuple[AffectedRange, ...] = ()
+    fixed: tuple[FixedVersion, ...] = ()
+    disclosed: datetime.date | None = None
+    remediation: tuple[Remediation, ...] = ()
+    exposures: tuple[Exposure, ...] = ()
+    references: tuple[str, ...] = ()
+    upstream_changes: str | None = None
+    """The format of the packages' upstream ``changelog.gz`` when it is worth reading (``openssl``)."""
+    origin: str = ""
+    """Where the profile was read from (``builtin:heartbleed``, a path, or ``command line``)."""
+
+    def fixed_for(self, distribution: str, release: str) -> FixedVersion | None:
+        """The first fixed version for ``distribution``/``release``, or the any-release one."""
+        for entry in self.fixed:
+            if entry.distribution == distribution and entry.release == release:
+                return entry
+        for entry in self.fixed:
+            if entry.release == ANY_RELEASE:
+                return entry
+        return None
+
+    def to_report(self) -> dict[str, object]:
+        """The report-v1 ``profile`` object."""
+        return {"id": self.id, "cves": list(self.cves), "libraries": list(self.libraries)}
+
+
+def builtin_names() -> tuple[str, ...]:
+    """The ids of the built-in profiles, sorted."""
+    folder = resources.files("depgraph.profiles")
+    return tuple(
+        sorted(
+            entry.name.removesuffix(".toml")
+            for entry in folder.iterdir()
+            if entry.name.endswith(".toml")
+        )
+    )
+
+
+def builtin_profiles() -> tuple[Profile, ...]:
+    """Every built-in profile."""
+    return tuple(load_profile(name) for name in builtin_names())
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """A built-in profile by id, or a profile file by path (anything with a ``/`` or ``.toml``)."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or "/" in text or text.endswith(".toml"):
+        path = Path(text)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ProfileError(text, f"cannot read: {error.strerror or error}") from None
+        return parse_profile(data, text)
+    if text not in builtin_names():
+        known = ", ".join(builtin_names())
+        raise ProfileError(text, f"no such built-in profile (built in: {known})")
+    data = resources.files("depgraph.profiles").joinpath(f"{text}.toml").read_bytes()
+    return parse_profile(data, f"builtin:{text}")
+
+
+def parse_profile(data: bytes, where: str) -> Profile:
+    """A profile from the bytes of a TOML file; :class:`ProfileError` says what is wrong."""
+    try:
+        table = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ProfileError(where, f"not UTF-8 ({error.reason})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(where, f"not valid TOML: {error}") from None
+    return _profile(table, where)
+
+
+def _profile(table: Mapping[str, object], where: str) -> Profile:
+    reader = _Reader(table, where)
+    cves: list[CveId] = []
+    for cve in reader.strings("cves", required=True):
+        try:
+            cves.append(CveId(normalise_cve(cve)))
+        except ValueError as error:
+            raise ProfileError(where, f"cves: {error}") from None
+    component = reader.string("component") or "any"
+    if component not in COMPONENTS:
+        raise ProfileError(where, f"component must be one of {', '.join(COMPONENTS)}")
+    disclosed = table.get("disclosed")
+    if disclosed is not None and not isinstance(disclosed, datetime.date):
+        raise ProfileError(where, "disclosed must be a TOML date (2014-04-07)")
+    affected = []
+    for number, item in enumerate(reader.tables("affected"), start=1):
+        entry = _Reader(item, f"{where}: affected #{number}")
+        introduced = entry.version("introduced", required=True)
+        assert introduced is not None
+        fixed, last = entry.version("fixed"), entry.version("last_affected")
+        if fixed is not None and last is not None:
+            raise ProfileError(entry.where, "give either fixed or last_affected, not both")
+        affected.append(AffectedRange(introduced, fixed, last))
+    fixed_versions = []
+    for number, item in enumerate(reader.tables("fixed"), start=1):
+        entry = _Reader(item, f"{where}: fixed #{number}")
+        version = entry.version("version", required=True)
+        assert version is not None
+        fixed_versions.append(
+            FixedVersion(
+                distribution=entry.string("distribution", required=True).lower(),
+                release=entry.string("release", required=True).lower(),
+                version=version,
+                source=entry.string("source"),
+            )
+        )
+    remediation = []
+    for number, item in enumerate(reader.tables("remediation"), start=1):
+        entry = _Reader(item, f"{where}: remediation #{number}")
+        remediation.append(
+            Remediation(entry.string("step", required=True), entry.string("text", required=True))
+        )
+    exposures = []
+    for number, item in enumerate(reader.tables("exposure"), start=1):
+        entry = _Reader(item, f"{where}: exposure #{number}")
+        exposures.append(
+            Exposure(
+                entry.string("package", required=True),
+                entry.strings("via"),
+                entry.string("why"),
+            )
+        )
+    return Profile(
+        id=reader.string("id", required=True),
+        title=reader.string("title", required=True),
+        cves=tuple(cves),
+        libraries=reader.strings("libraries", required=True),
+        component=component,
+        source_package=reader.string("source_package") or None,
+        affected=tuple(affected),
+        fixed=tuple(fixed_versions),
+        disclosed=disclosed,
+        remediation=tuple(remediation),
+        exposures=tuple(exposures),
+        references=reader.strings("references"),
+        upstream_changes=reader.string("upstream_changes") or None,
+        origin=where,
+    )
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors naming the profile and the key."""
+
+    def __init__(self, table: object, where: str) -> None:
+        if not isinstance(table, Mapping):
+            raise ProfileError(where, "expected a table")
+        self.table: Mapping[str, object] = table
+        self.where = where
+
+    def string(self, key: str, *, required: bool = False) -> str:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise ProfileError(self.where, f"{key} is missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise ProfileError(self.where, f"{key} must be a non-empty string")
+        return value
+
+    def strings(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.table.get(key)
+        if value is None:
+            if required:
+                raise ProfileError(self.where, f"{key} is missing")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProfileError(self.where, f"{key} must be a list of strings")
+        if required and not value:
+            raise ProfileError(self.where, f"{key} must not be empty")
+        return tuple(str(v) for v in value)
+
+    def tables(self, key: str) -> tuple[object, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list):
+            raise ProfileError(self.where, f"{key} must be an array of tables ([[{key}]])")
+        return tuple(value)
+
+    def version(self, key: str, *, required: bool = False) -> str | None:
+        value = self.string(key, required=required)
+        if not value:
+            return None
+        try:
+            split(value)
+        except ValueError:
+            raise ProfileError(self.where, f"{key}: {value!r} is not a Debian version") from None
+        return value
+
+
+def adhoc_profile(library: str, cve: str, fixed_version: str | None = None) -> Profile:
+    """A profile for ``--library PKG --cve CVE-ID [--fixed-version VER]``: no upstream range,
+    and the fixed version (when given) taken to hold for this system's release."""
+    try:
+        cve_id = CveId(normalise_cve(cve))
+    except ValueError as error:
+        raise ProfileError("--cve", str(error)) from None
+    fixed: tuple[FixedVersion, ...] = ()
+    if fixed_version is not None:
+        try:
+            split(fixed_version)
+        except ValueError:
+            raise ProfileError(
+                "--fixed-version", f"{fixed_version!r} is not a Debian version"
+            ) from None
+        fixed = (FixedVersion(ANY_RELEASE, ANY_RELEASE, fixed_version, "--fixed-version"),)
+    return Profile(
+        id=cve_id.lower(),
+        title=f"{cve_id} in {library}",
+        cves=(cve_id,),
+        libraries=(library,),
+        fixed=fixed,
+        upstream_changes="openssl" if library.startswith(("libssl", "libcrypto")) else None,
+        origin="command line",
+    )

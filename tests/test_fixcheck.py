@@ -1,0 +1,229 @@
+"""Is the fix in? (issue 4, "Deciding the state of each library package"), on the real dpkg status
+files and changelogs of the Heartbleed fixtures and on this machine.
+
+Minimised images (no changelog) and missing release files are made by copying a fixture root into
+``tmp_path`` and deleting files from the copy; nothing is invented.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from depgraph.debian.versions import compare
+from depgraph.diagnostics import Diagnostics
+from depgraph.fixcheck import FixState, LibraryVerdict, fix_states, upstream_version
+from depgraph.load import SourceOptions, open_index
+from depgraph.openssl_version import parse_openssl_version
+from depgraph.profiles import adhoc_profile, load_profile
+from depgraph.release import parse_release
+from tests.conftest import SHARED, scenario
+
+HEARTBLEED = load_profile("heartbleed")
+EXPECTED = {
+    "debian-wheezy-prerelease-powerpc": ("1.0.1c-3", FixState.VULNERABLE),
+    "debian-7.0-i386": ("1.0.1e-1", FixState.VULNERABLE),
+    "ubuntu-12.04-armhf-zynq": ("1.0.1-4ubuntu3", FixState.VULNERABLE),
+    "ubuntu-12.04.3-armhf": ("1.0.1-4ubuntu5.10", FixState.VULNERABLE),
+    "ubuntu-14.04-core-armhf": ("1.0.1f-1ubuntu2", FixState.FIXED_BACKPORT),
+    "raspbian-wheezy": ("1.0.1e-2+rvt+deb7u11", FixState.FIXED_BACKPORT),
+    "debian-jessie-armel": ("1.0.1t-1+deb8u6", FixState.FIXED),
+    "debian-8.7-jessie-mixed": ("1.0.2k-1~bpo8+1", FixState.FIXED),
+    "ubuntu-9.04-armel": (None, FixState.NOT_INSTALLED),
+}
+BACKENDS = ["default", "pure"]
+
+
+def verdicts(
+    root: Path, profile=HEARTBLEED, backend: str = "pure", **options
+) -> tuple[LibraryVerdict, ...]:  # type: ignore[no-untyped-def]
+    diagnostics = Diagnostics()
+    index = open_index(SourceOptions(root=root, pure=backend == "pure"), diagnostics)
+    return fix_states(profile, index, root, diagnostics, **options)
+
+
+def only(root: Path, **options) -> LibraryVerdict:  # type: ignore[no-untyped-def]
+    (verdict,) = verdicts(root, **options)
+    return verdict
+
+
+def kinds(verdict: LibraryVerdict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for evidence in verdict.evidence:
+        found.setdefault(evidence.kind, []).append(evidence.detail)
+    return found
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_every_real_status_file_gets_the_right_state(name: str, backend: str) -> None:
+    version, state = EXPECTED[name]
+    verdict = only(scenario(name), backend=backend)
+    assert (verdict.package, verdict.version, verdict.state) == ("libssl1.0.0", version, state)
+    assert verdict.evidence and verdict.reason
+    assert verdict.conflicts == ()
+
+
+def test_rules_that_decided() -> None:
+    decided = {name: only(scenario(name)).decided_by for name in EXPECTED}
+    assert decided == {
+        "debian-wheezy-prerelease-powerpc": "fixed-version",
+        "debian-7.0-i386": "fixed-version",
+        "ubuntu-12.04-armhf-zynq": "fixed-version",
+        "ubuntu-12.04.3-armhf": "fixed-version",
+        "ubuntu-14.04-core-armhf": "changelog",
+        "raspbian-wheezy": "changelog",
+        "debian-jessie-armel": "version-range",
+        "debian-8.7-jessie-mixed": "version-range",
+        "ubuntu-9.04-armel": "dpkg-status",
+    }
+
+
+def test_backport_evidence_quotes_the_entry_with_file_and_line() -> None:
+    verdict = only(scenario("raspbian-wheezy"))
+    (changelog,) = [e for e in verdict.evidence if e.kind == "changelog"]
+    assert changelog.line == 75
+    assert changelog.path is not None and changelog.path.endswith("libssl1.0.0/changelog.Debian.gz")
+    assert "1.0.1e-2+deb7u5 (wheezy-security, Mon, 07 Apr 2014 22:26:55 +0200" in changelog.detail
+    assert verdict.fixed_in == "1.0.1e-2+deb7u5"
+    (fixed,) = kinds(verdict)["fixed-version"]
+    assert "compared as 1.0.1e-2+deb7u11" in fixed  # the +rvt tag set aside
+
+
+def test_trimmed_ubuntu_changelog_is_not_taken_as_evidence() -> None:
+    verdict = only(scenario("ubuntu-12.04.3-armhf"))
+    (changelog,) = kinds(verdict)["changelog"]
+    assert "trimmed at 1.0.1-4ubuntu5" in changelog and "not evidence" in changelog
+    assert "first fixed version 1.0.1-4ubuntu5.12" in verdict.reason
+
+
+def test_minimised_image_falls_back_to_the_fixed_version_table(tmp_path: Path) -> None:
+    for name, state in (
+        ("ubuntu-14.04-core-armhf", FixState.FIXED_BACKPORT),
+        ("debian-7.0-i386", FixState.VULNERABLE),
+    ):
+        root = tmp_path / name
+        shutil.copytree(scenario(name), root, symlinks=True)
+        (root / "usr/share/doc/libssl1.0.0/changelog.Debian.gz").unlink()
+        verdict = only(root)
+        assert (verdict.state, verdict.decided_by) == (state, "fixed-version")
+        assert "no readable changelog.Debian.gz" in " ".join(kinds(verdict)["changelog"])
+
+
+def test_unsure_is_unknown_with_a_reason(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(scenario("ubuntu-14.04-core-armhf"), root, symlinks=True)
+    (root / "usr/share/doc/libssl1.0.0/changelog.Debian.gz").unlink()
+    for name in ("os-release", "lsb-release"):
+        (root / "etc" / name).unlink()
+    verdict = only(root)
+    assert verdict.state is FixState.UNKNOWN
+    assert "in the vulnerable range" in verdict.reason
+    assert "no first fixed version is known" in verdict.reason
+    # Given the release, the table decides again.
+    assert only(root, release=parse_release("trusty")).state is FixState.FIXED_BACKPORT
+
+
+def test_release_option_overrides_the_tree() -> None:
+    # The 1.0.1c-3 of a wheezy/sid system judged as jessie: still below 1.0.1g-1.
+    verdict = only(scenario("debian-wheezy-prerelease-powerpc"), release=parse_release("jessie"))
+    assert verdict.state is FixState.VULNERABLE
+    assert "1.0.1g-1" in verdict.reason
+
+
+def test_conflicting_evidence_is_shown() -> None:
+    # An ad-hoc fixed version at or below 1.0.1c-3, whose complete changelog never names the CVE.
+    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160", "1.0.1c-3")
+    verdict = only(scenario("debian-wheezy-prerelease-powerpc"), profile=profile)
+    assert (verdict.state, verdict.decided_by) == (FixState.FIXED_BACKPORT, "fixed-version")
+    (conflict,) = verdict.conflicts
+    assert "complete changelog does not name CVE-2014-0160" in conflict
+
+
+def test_adhoc_profile_without_range_or_fixed_version() -> None:
+    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160")
+    assert only(scenario("raspbian-wheezy"), profile=profile).state is FixState.FIXED_BACKPORT
+    verdict = only(scenario("debian-7.0-i386"), profile=profile)
+    assert verdict.state is FixState.UNKNOWN  # never "not affected" without a range
+    assert "no vulnerable version range" in verdict.reason
+
+
+def test_openssl_cli_package_is_never_the_librarys_state() -> None:
+    verdict = only(scenario("debian-8.7-jessie-mixed"))
+    assert verdict.version == "1.0.2k-1~bpo8+1"
+    (cli,) = [d for d in kinds(verdict)["dpkg-status"] if "command-line" in d]
+    assert "1.0.1t-1+deb8u5" in cli
+
+
+def test_openssl_version_a_is_weak_evidence_and_conflicts_are_kept() -> None:
+    data = SHARED / "data/heartbleed/15-openssl-version-a-outputs"
+    patched = parse_openssl_version((data / "ubuntuforums-SSL-question-2014-04-19.md").read_text())
+    old = parse_openssl_version(
+        (data / "fens.me-nodejs-https-server-EXCERPT-openssl-version-a.txt").read_text()
+    )
+    assert patched is not None and old is not None
+    root = scenario("ubuntu-12.04.3-armhf")
+    with_old = only(root, openssl=old)
+    assert with_old.state is FixState.VULNERABLE and with_old.conflicts == ()
+    assert "before the fix date 2014-04-07" in kinds(with_old)["openssl-version"][0]
+    with_new = only(root, openssl=patched)
+    assert with_new.state is FixState.VULNERABLE  # the build date never decides
+    (conflict,) = with_new.conflicts
+    assert "Mon Apr  7 20:33:29 UTC 2014" in conflict
+    other = only(scenario("ubuntu-14.04-core-armhf"), openssl=old)
+    assert "before the fix date" in kinds(other)["openssl-version"][0]
+
+
+def test_saved_status_file_has_no_changelog_but_a_release() -> None:
+    diagnostics = Diagnostics()
+    status = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
+    index = open_index(SourceOptions(status=status), diagnostics)
+    (verdict,) = fix_states(HEARTBLEED, index, None, diagnostics, release=parse_release("precise"))
+    assert verdict.state is FixState.VULNERABLE
+    assert "no files to read" in kinds(verdict)["changelog"][0]
+
+
+def test_report_items_match_report_v1() -> None:
+    schema = json.loads((SHARED / "contract/report-v1.schema.json").read_text())
+    item = {"$defs": schema["$defs"], **schema["properties"]["library"]}
+    items = [only(scenario(name)).to_report() for name in EXPECTED]
+    jsonschema.validate(items, item)
+    assert [i["state"] for i in items] == [state.value for _, state in EXPECTED.values()]
+
+
+def test_upstream_versions() -> None:
+    assert upstream_version("1.0.1e-2+deb7u5") == ("1.0.1e", "1.0.1e")
+    assert upstream_version("5.6.1+really5.4.5-1") == ("5.6.1", "5.4.5")
+    assert upstream_version("1:9.2p1-2+deb12u10") == ("9.2p1", "9.2p1")
+    assert upstream_version("1.0.1f+dfsg-1") == ("1.0.1f", "1.0.1f")
+
+
+# --- this machine -----------------------------------------------------------------------------
+
+
+def live(name: str) -> LibraryVerdict:
+    diagnostics = Diagnostics()
+    index = open_index(SourceOptions(), diagnostics)
+    (verdict,) = fix_states(load_profile(name), index, Path("/"), diagnostics)
+    return verdict
+
+
+def test_this_machine_libssl3() -> None:
+    verdict = live("openssl-cve-2022-3602")
+    if verdict.state is FixState.NOT_INSTALLED:
+        pytest.skip("libssl3 is not installed")
+    assert verdict.state is FixState.FIXED  # 3.0.22 is past 3.0.6
+    assert any("3.0.7-1" in d for d in kinds(verdict)["changelog"])
+
+
+def test_this_machine_liblzma5_predates_the_backdoor() -> None:
+    verdict = live("xz-backdoor")
+    if verdict.state is FixState.NOT_INSTALLED:
+        pytest.skip("liblzma5 is not installed")
+    _, real = upstream_version(verdict.version or "")
+    expected = FixState.NOT_AFFECTED if compare(real, "5.6.0") < 0 else FixState.FIXED
+    assert verdict.state is expected

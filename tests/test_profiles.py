@@ -1,0 +1,200 @@
+"""Vulnerability profiles (issue 4, "Vulnerability profiles, as data"): the built-in TOML files, their
+facts checked against the real advisories and changelogs, the loader's errors, and ``depgraph profiles``."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from depgraph.debian.changelog import read_changelog
+from depgraph.diagnostics import Diagnostics
+from depgraph.profiles import (
+    ProfileError,
+    adhoc_profile,
+    builtin_names,
+    builtin_profiles,
+    load_profile,
+    parse_profile,
+)
+from tests.conftest import REPO, SHARED, run_depgraph, scenario
+
+HEARTBLEED_DATA = SHARED / "data" / "heartbleed"
+
+
+def test_builtin_profiles_are_the_three_and_named_like_their_files() -> None:
+    assert builtin_names() == ("heartbleed", "openssl-cve-2022-3602", "xz-backdoor")
+    assert [p.id for p in builtin_profiles()] == list(builtin_names())
+
+
+def test_heartbleed_facts_match_the_advisories() -> None:
+    profile = load_profile("heartbleed")
+    assert profile.cves == ("CVE-2014-0160",)
+    assert profile.libraries == ("libssl1.0.0",)
+    assert profile.component == "libssl"
+    assert profile.disclosed == datetime.date(2014, 4, 7)
+    fixed = {(f.distribution, f.release): f.version for f in profile.fixed}
+    assert fixed == {
+        ("debian", "wheezy"): "1.0.1e-2+deb7u5",
+        ("debian", "jessie"): "1.0.1g-1",
+        ("debian", "sid"): "1.0.1g-1",
+        ("ubuntu", "precise"): "1.0.1-4ubuntu5.12",
+        ("ubuntu", "quantal"): "1.0.1c-3ubuntu2.7",
+        ("ubuntu", "saucy"): "1.0.1e-3ubuntu1.2",
+        ("ubuntu", "trusty"): "1.0.1f-1ubuntu2",
+    }
+    # Every version in the table appears, verbatim, in the saved advisories.
+    advisories = "".join(
+        path.read_text(errors="replace")
+        for path in (HEARTBLEED_DATA.glob("05-*/*"))
+        if path.is_file()
+    )
+    for version in fixed.values():
+        assert version in advisories
+    assert [step.step for step in profile.remediation][:2] == ["upgrade", "restart"]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "affected"),
+    [
+        ("1.0.1", True),
+        ("1.0.1c", True),
+        ("1.0.1e", True),
+        ("1.0.1f", True),
+        ("1.0.2~beta1", True),
+        ("0.9.8o", False),
+        ("1.0.0", False),
+        ("1.0.0l", False),
+        ("1.0.1g", False),
+        ("1.0.1t", False),
+        ("1.0.2~beta2", False),
+        ("1.0.2", False),
+        ("1.0.2k", False),
+    ],
+)
+def test_heartbleed_ranges(upstream: str, affected: bool) -> None:
+    profile = load_profile("heartbleed")
+    assert any(r.contains(upstream) for r in profile.affected) is affected
+
+
+def test_libssl3_profile_is_checked_against_this_machines_changelog() -> None:
+    path = Path("/usr/share/doc/libssl3/changelog.Debian.gz")
+    if not path.is_file():
+        pytest.skip("libssl3 is not installed on this machine")
+    profile = load_profile("openssl-cve-2022-3602")
+    assert profile.libraries == ("libssl3",)
+    changelog = read_changelog(path, Diagnostics())
+    assert changelog is not None
+    (bookworm,) = [f for f in profile.fixed if f.release == "bookworm"]
+    for cve in profile.cves:
+        naming = changelog.mentioning(cve)
+        assert [entry.version for entry in naming] == [bookworm.version]
+    assert any(r.contains("3.0.6") for r in profile.affected)
+    assert any(r.contains("3.0.0~~alpha1") for r in profile.affected)
+    assert not any(r.contains("3.0.7") for r in profile.affected)
+    assert not any(r.contains("1.1.1n") for r in profile.affected)
+
+
+def test_xz_profile_has_the_transitive_sshd_path_and_the_reverted_version() -> None:
+    profile = load_profile("xz-backdoor")
+    assert profile.cves == ("CVE-2024-3094",)
+    assert profile.libraries == ("liblzma5",)
+    (exposure,) = profile.exposures
+    assert (exposure.package, exposure.via) == ("openssh-server", ("libsystemd0",))
+    assert [
+        r.contains(v) for r in profile.affected for v in ("5.4.1", "5.6.0", "5.6.1", "5.6.2")
+    ] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert profile.fixed_for("debian", "sid") is not None
+    # This machine's liblzma5 changelog (bookworm, never affected) does not name the CVE.
+    path = Path("/usr/share/doc/liblzma5/changelog.Debian.gz")
+    if path.is_file():
+        changelog = read_changelog(path, Diagnostics())
+        assert changelog is not None and changelog.entries
+        assert changelog.mentioning("CVE-2024-3094") == ()
+
+
+def test_a_profile_file_by_path_and_its_origin(tmp_path: Path) -> None:
+    copy = tmp_path / "mine.toml"
+    shutil.copy(REPO / "depgraph/profiles/heartbleed.toml", copy)
+    profile = load_profile(str(copy))
+    assert profile.origin == str(copy)
+    assert profile == load_profile("heartbleed").__class__(
+        **{**_fields(load_profile("heartbleed")), "origin": str(copy)}
+    )
+
+
+def _fields(profile: object) -> dict[str, object]:
+    return {name: getattr(profile, name) for name in profile.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda t: t.replace('cves = ["CVE-2014-0160"]', 'cves = ["CVE-14-0160"]'), "cves"),
+        (lambda t: t.replace('cves = ["CVE-2014-0160"]\n', ""), "cves is missing"),
+        (lambda t: t.replace('fixed = "1.0.1g"', 'fixed = "1.0.1 g"'), "not a Debian version"),
+        (lambda t: t.replace('component = "libssl"', 'component = "libfoo"'), "component"),
+        (lambda t: t.replace("disclosed = 2014-04-07", 'disclosed = "April"'), "disclosed"),
+        (lambda t: t.replace("[[fixed]]", "[[fixed]", 1), "not valid TOML"),
+        (lambda t: t.replace('version = "1.0.1e-2+deb7u5"\n', ""), "fixed #1: version is missing"),
+    ],
+)
+def test_bad_profiles_are_one_line_errors(damage, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    text = (REPO / "depgraph/profiles/heartbleed.toml").read_text()
+    damaged = damage(text)
+    assert damaged != text
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(damaged.encode(), "bad.toml")
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("bad.toml")
+    path = tmp_path / "bad.toml"
+    path.write_text(damaged)
+    done = run_depgraph("profiles", "--show", path)
+    assert done.status == 2
+    assert done.stderr.count("\n") == 1 and message in done.stderr
+
+
+def test_unknown_builtin_profile_names_the_known_ones() -> None:
+    with pytest.raises(ProfileError, match="heartbleed"):
+        load_profile("shellshock")
+
+
+def test_adhoc_profile() -> None:
+    profile = adhoc_profile("libssl3", "cve-2022-3602", "3.0.7-1")
+    assert profile.cves == ("CVE-2022-3602",)
+    assert profile.affected == ()
+    fixed = profile.fixed_for("debian", "bookworm")
+    assert fixed is not None and fixed.version == "3.0.7-1"
+    with pytest.raises(ProfileError):
+        adhoc_profile("libssl3", "2022-3602")
+    with pytest.raises(ProfileError):
+        adhoc_profile("libssl3", "CVE-2022-3602", "not a version!")
+
+
+def test_profiles_command_lists_and_shows() -> None:
+    done = run_depgraph("profiles")
+    assert done.status == 0
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:3] == ["PROFILE", "CVES", "LIBRARIES"]
+    assert [line.split()[0] for line in lines[1:]] == list(builtin_names())
+    done = run_depgraph("profiles", "--format", "json")
+    document = json.loads(done.stdout)
+    assert document["schema"] == "depgraph/profiles/v1"
+    assert [p["id"] for p in document["profiles"]] == list(builtin_names())
+    shown = run_depgraph("profiles", "--show", "heartbleed")
+    assert "ubuntu trusty: 1.0.1f-1ubuntu2" in shown.stdout
+    assert "vulnerable: upstream >= 1.0.1~, < 1.0.1g" in shown.stdout
+
+
+def test_profiles_are_package_data() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    assert '"profiles/*.toml"' in text
+    assert scenario("raspbian-wheezy").is_dir()  # the fixtures the other tests use are present
