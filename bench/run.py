@@ -184,7 +184,91 @@ def cases() -> tuple[Case, ...]:
             depgraph("graph", "libssl3", "--pure", "--format", "names"),
             (Peer("apt-cache", apt_installed, "apt"),),
         ),
+        Case(
+            "audit",
+            depgraph(*AUDIT_LIVE),
+            (Peer("one-liner+grep", ONE_LINER_AND_GREP, "apt", max_ratio=2.0),),
+        ),
+        Case(
+            "audit-cold",
+            cold(*AUDIT_LIVE),
+            (Peer("one-liner+grep", ONE_LINER_AND_GREP, "apt", max_ratio=4.0),),
+        ),
+        Case(
+            "audit-dpkg-list",
+            depgraph(
+                "audit",
+                "--dpkg-list",
+                str(BIG_DPKG_LIST),
+                "--rdepends",
+                str(PRECISE_RDEPENDS),
+                "--release",
+                "precise",
+                "--format",
+                "json",
+                "--fail-on",
+                "critical",
+            ),
+            (
+                Peer(
+                    "grep dpkg -l",
+                    Command(("grep", "libssl", str(BIG_DPKG_LIST))),
+                    "grep",
+                    max_seconds=0.5,
+                ),
+            ),
+        ),
     )
+
+
+AUDIT_LIVE = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+"""The whole audit of this machine's libssl3 (all dependents, ELF roles, changelogs, /proc)."""
+ONE_LINER_AND_GREP = Command(
+    (
+        "sh",
+        "-c",
+        "apt-cache rdepends libssl3 | tail -n +3 | xargs dpkg -l 2>/dev/null | grep '^ii' "
+        "| grep -v '^ii  lib'; grep 'libssl.*(deleted)' /proc/*/maps; true",
+    )
+)
+"""What the Heartbleed advice has a user run: the one-liner for dependents, the grep for stale
+mappings. They do a small part of the audit's work."""
+BIG_DPKG_LIST = SCRATCH / "dpkg-l-1400.txt"
+PRECISE_RDEPENDS = (
+    PROJECT
+    / "fixtures/heartbleed/rdepends"
+    / "precise-security-main+universe-armhf-2014-03_apt-cache-rdepends-libssl1.0.0.txt"
+)
+
+
+def write_big_dpkg_list() -> int:
+    """A ``dpkg -l`` of over 1,300 packages: this machine's dpkg listing the real status files of
+    the Ubuntu 9.04 (1,003 packages) and 12.04 zynq (419) systems as one database (a name in both
+    keeps the first). The size is the point, not the mixture."""
+    statuses = ("ubuntu-9.04-armel", "ubuntu-12.04-armhf-zynq")
+    seen: set[str] = set()
+    paragraphs = []
+    for name in statuses:
+        text = (PROJECT / "fixtures/heartbleed" / name / "root/var/lib/dpkg/status").read_text()
+        for paragraph in text.strip().split("\n\n"):
+            package = paragraph.split("\n", 1)[0].removeprefix("Package: ")
+            if package not in seen:
+                seen.add(package)
+                paragraphs.append(paragraph)
+    admin = SCRATCH / "admindir"
+    (admin / "info").mkdir(parents=True, exist_ok=True)
+    (admin / "updates").mkdir(exist_ok=True)
+    (admin / "available").touch()
+    (admin / "status").write_text("\n\n".join(paragraphs) + "\n")
+    done = subprocess.run(
+        ["dpkg", f"--admindir={admin}", "-l"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+    )
+    BIG_DPKG_LIST.write_text(done.stdout)
+    return sum(line.startswith("ii") for line in done.stdout.splitlines())
 
 
 def environment(command: Command) -> dict[str, str]:
@@ -327,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {reason}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     (SCRATCH / "apt").mkdir(parents=True, exist_ok=True)
+    if any(case.name == "audit-dpkg-list" for case in chosen):
+        print(
+            f"bench: saved dpkg -l of {write_big_dpkg_list()} installed packages", file=sys.stderr
+        )
     try:
         for case in chosen:
             samples = measure(case, args.runs, missing)

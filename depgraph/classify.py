@@ -702,3 +702,24 @@ def _units(files: list[str]) -> Iterable[Evidence]:
         ) or name.startswith("/etc/init.d/"):
             kind = "init-script" if name.startswith("/etc/init.d/") else "systemd-unit"
             yield Evidence(kind, f"ships {name.rsplit('/', 1)[1]}", name)
+
+
+def with_runtime(verdict: RoleVerdict, listening: list[tuple[int, str, str]]) -> RoleVerdict:
+    """Signal 3, what runs: ``(pid, address:port/tcp, mapped library file)`` for each TCP socket
+    a process of the package listens on while it maps the library. A process that maps libssl and
+    accepts TCP connections is a TLS server whatever its files suggested (an interpreter running a
+    server script); one that maps libcrypto alone stays what it was (sshd)."""
+    ssl = [entry for entry in listening if entry[2].rsplit("/", 1)[-1].startswith("libssl")]
+    if not ssl:
+        return verdict
+    pid, address, path = ssl[0]
+    detail = f"pid {pid} listens on {address} and maps {path}"
+    if len(ssl) > 1:
+        detail += f" (+{len(ssl) - 1} more)"
+    evidence = Evidence("listening-socket", detail, path)
+    if verdict.role is Role.SERVER:
+        return replace(verdict, evidence=(evidence, *verdict.evidence))
+    if verdict.role is Role.NON_SSL and verdict.component is not Component.LIBSSL:
+        return verdict
+    confidence = max(verdict.confidence, 0.8)
+    return RoleVerdict(Role.SERVER, Component.LIBSSL, confidence, (evidence, *verdict.evidence))

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from depgraph.commands import graph
+from depgraph.commands import audit, changelog, graph, profiles, restart
 from depgraph.debian.backend import AptMissingError
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Who is exposed through a vulnerable shared library on a Debian or Ubuntu system.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (graph,):
+    for module in (audit, graph, restart, changelog, profiles):
         module.register(commands)
     return parser
 

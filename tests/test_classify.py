@@ -152,3 +152,20 @@ def test_units_of_a_common_sibling_count(nodes: dict[str, dict[str, object]]) ->
         e["detail"] == "ships postgresql@.service in its sibling postgresql-common" for e in units
     )
     assert all(str(e["path"]).startswith("/lib/systemd/system/") for e in units)
+
+
+def test_runtime_signal() -> None:
+    """A process that listens on TCP while mapping libssl makes its package a server; one that
+    maps libcrypto alone (sshd) does not change its verdict."""
+    from depgraph.classify import with_runtime
+    from depgraph.model import Component, Evidence, Role, RoleVerdict
+
+    client = RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (Evidence("elf-symbols", "x"),))
+    listening = [(42, "0.0.0.0:8443/tcp", "/usr/lib/x86_64-linux-gnu/libssl.so.3")]
+    upgraded = with_runtime(client, listening)
+    assert (upgraded.role, upgraded.evidence[0].kind) == (Role.SERVER, "listening-socket")
+    assert "pid 42 listens on 0.0.0.0:8443/tcp" in upgraded.evidence[0].detail
+    sshd = RoleVerdict(Role.NON_SSL, Component.LIBCRYPTO, 0.95, ())
+    crypto_only = [(7, "0.0.0.0:22/tcp", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3")]
+    assert with_runtime(sshd, crypto_only) is sshd
+    assert with_runtime(sshd, listening) is sshd  # libcrypto-only code: no TLS to serve

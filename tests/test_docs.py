@@ -39,7 +39,18 @@ def expected_readme() -> str:
 def test_readme_usage_matches_help() -> None:
     text = README.read_text()
     commands = [m.group("command") for m in BLOCK.finditer(text)]
-    assert commands == ["depgraph --help", "depgraph graph --help"]
+    from depgraph.cli import build_parser
+
+    subcommands = [
+        name
+        for action in build_parser()._actions
+        if action.__class__.__name__ == "_SubParsersAction"
+        for name in action.choices
+    ]
+    # One usage block for the top level and one for every subcommand, in any order.
+    assert sorted(commands) == sorted(
+        ["depgraph --help", *(f"depgraph {name} --help" for name in subcommands)]
+    )
     assert text == expected_readme(), "README usage is stale: run python -m tests.test_docs"
 
 

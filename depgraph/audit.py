@@ -1,0 +1,342 @@
+"""``depgraph audit``: sources -> graph -> evidence (fix state, roles, processes) -> ranked report.
+
+Everything here is computed, nothing printed: :func:`audit` returns an :class:`AuditReport`, and
+``depgraph.formats.report_*`` render it. The ranking rules are :mod:`depgraph.risk`'s; the plan
+is :mod:`depgraph.remediation`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from depgraph.classify import with_runtime
+from depgraph.diagnostics import Diagnostics
+from depgraph.errors import SourceError
+from depgraph.fixcheck import FixState, LibraryVerdict, fix_states
+from depgraph.load import SourceOptions, open_index
+from depgraph.model import Component, DependencyGraph, Edge, Node, Role, RoleVerdict
+from depgraph.openssl_version import OpensslVersion, live_openssl_version, parse_openssl_version
+from depgraph.profiles import Profile
+from depgraph.release import Release, parse_release
+from depgraph.risk import Level, LibraryState, Risk, Running, assess
+from depgraph.runtime.keys import KeyMaterial
+from depgraph.runtime.maps import MappingState
+from depgraph.runtime.scan import ProcessExposure, RuntimeScan
+
+FIXED_STATES = frozenset((FixState.FIXED, FixState.FIXED_BACKPORT, FixState.NOT_AFFECTED))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """What to audit and with which inputs beside the package sources."""
+
+    sources: SourceOptions
+    profile: Profile
+    release: str | None = None
+    openssl_output: Path | None = None
+    """A saved ``openssl version -a`` of the audited system."""
+    maps: Path | None = None
+    """A saved ``grep 'libssl.*(deleted)' /proc/*/maps`` (or whole maps) of the audited system."""
+    proc: Path = Path("/proc")
+
+
+@dataclass(frozen=True, slots=True)
+class Dependent:
+    """One dependent with everything known about it and its risk."""
+
+    node: Node
+    relation: str
+    """The relationship that reaches the library (``Depends: libssl1.0.0 (>= 1.0.0)``)."""
+    role: RoleVerdict
+    processes: tuple[ProcessExposure, ...]
+    risk: Risk
+    library: str
+    """The library package (profile target) it reaches."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The whole answer for one system."""
+
+    profile: Profile
+    source: str
+    """Where the packages came from, in words."""
+    source_kind: str
+    libraries: tuple[LibraryVerdict, ...]
+    dependents: tuple[Dependent, ...]
+    """Most at risk first."""
+    runtime: tuple[RuntimeScan, ...]
+    runtime_note: str
+    """Why running processes were not looked at, or how."""
+    stray: tuple[ProcessExposure, ...]
+    """Processes that keep an old copy of the library but belong to no dependent."""
+    keys: tuple[KeyMaterial, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def installed(self) -> tuple[LibraryVerdict, ...]:
+        return tuple(v for v in self.libraries if v.state is not FixState.NOT_INSTALLED)
+
+    @property
+    def highest(self) -> Level:
+        """The most severe level of any dependent or stray process (``none`` when nothing)."""
+        levels = [d.risk.level for d in self.dependents]
+        component = vulnerable_component(self.profile)
+        if any(runs_old_code(p, component) for p in self.stray):
+            levels.append(Level.HIGH)
+        elif any(p.needs_restart for p in self.stray):
+            levels.append(Level.LOW)
+        if any(v.state is FixState.VULNERABLE for v in self.libraries) and not levels:
+            levels.append(Level.LOW)
+        return max(levels, key=lambda level: level.base, default=Level.NONE)
+
+    @property
+    def affected(self) -> bool:
+        """Some library package is vulnerable or of unknown state, or old code still runs."""
+        return any(
+            v.state in (FixState.VULNERABLE, FixState.UNKNOWN) for v in self.libraries
+        ) or any(p.needs_restart for scan in self.runtime for p in scan.processes)
+
+
+def runs_old_code(process: ProcessExposure, component: Component | None) -> bool:
+    """The process maps a deleted or replaced copy of the vulnerable part of the library (an old
+    libcrypto.so mapped by a process is not old libssl code, for a libssl bug)."""
+    for mapping, state in zip(process.mappings, process.states, strict=True):
+        if state not in (MappingState.DELETED, MappingState.REPLACED):
+            continue
+        name = mapping.path.rsplit("/", 1)[-1]
+        if component is Component.LIBSSL and not name.startswith("libssl"):
+            continue
+        if component is Component.LIBCRYPTO and not name.startswith(("libcrypto", "libssl")):
+            continue
+        return True
+    return False
+
+
+def library_state(verdict: LibraryVerdict | None) -> LibraryState:
+    """The fix state as the ranking needs it: fixed, vulnerable, or unknown."""
+    if verdict is None:
+        return LibraryState.UNKNOWN
+    if verdict.state in FIXED_STATES:
+        return LibraryState.FIXED
+    if verdict.state is FixState.VULNERABLE:
+        return LibraryState.VULNERABLE
+    return LibraryState.UNKNOWN
+
+
+def vulnerable_component(profile: Profile) -> Component | None:
+    """Where the bug is: ``libssl`` spares libcrypto-only users; anything else spares nobody."""
+    return {"libssl": Component.LIBSSL, "libcrypto": Component.LIBCRYPTO}.get(profile.component)
+
+
+def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
+    """Run the whole analysis on one system (live, ``--root`` or saved files)."""
+    from depgraph.commands.graph import with_roles
+    from depgraph.graph import reverse_closure
+
+    sources = options.sources
+    index = open_index(sources, diagnostics)
+    root = None if sources.saved_files else (sources.root or Path("/"))
+    openssl = _openssl(options, root, diagnostics)
+    release = _release(options.release)
+    verdicts = fix_states(
+        options.profile, index, root, diagnostics, release=release, openssl=openssl
+    )
+    installed = [v for v in verdicts if v.state is not FixState.NOT_INSTALLED]
+    kind = _source_kind(sources)
+    if not installed:
+        return AuditReport(
+            options.profile, index.description, kind, verdicts, (), (), "", (),
+            warnings=tuple(str(w) for w in diagnostics.warnings),
+        )  # fmt: skip
+    targets = list(dict.fromkeys(_key(v) for v in installed))
+    graph = reverse_closure(index, targets, with_edges=True)
+    diagnostics.warnings.extend(graph.warnings)
+    graph = with_roles(graph, index, sources)
+    scans, note = _runtime(options, root, installed, diagnostics)
+    by_library = {_key(v): v for v in installed}
+    dependents = _dependents(graph, scans, by_library, options.profile, root is None)
+    owned = {d.node.package.partition(":")[0] for d in dependents}
+    stray = tuple(
+        process
+        for scan in scans
+        for process in scan.to_restart
+        if (process.package or "").partition(":")[0] not in owned
+    )
+    keys = _keys(root, dependents, scans)
+    return AuditReport(
+        profile=options.profile,
+        source=index.description,
+        source_kind=kind,
+        libraries=verdicts,
+        dependents=dependents,
+        runtime=scans,
+        runtime_note=note,
+        stray=stray,
+        keys=keys,
+        warnings=tuple(str(w) for w in diagnostics.warnings),
+    )
+
+
+def _key(verdict: LibraryVerdict) -> str:
+    """The index key of a library package (``name`` or ``name:arch``)."""
+    return verdict.package
+
+
+def _source_kind(sources: SourceOptions) -> str:
+    if sources.dpkg_list is not None:
+        return "dpkg-list"
+    if sources.status is not None:
+        return "dpkg-status"
+    if sources.packages or sources.rdepends:
+        return "packages-index" if sources.packages else "apt-cache-rdepends"
+    return "root" if sources.root is not None else "live"
+
+
+def _release(name: str | None) -> Release | None:
+    return None if name is None else parse_release(name)
+
+
+def _openssl(
+    options: AuditOptions, root: Path | None, diagnostics: Diagnostics
+) -> OpensslVersion | None:
+    """The audited system's ``openssl version -a``: a saved output, or run here for ``/``."""
+    if options.openssl_output is not None:
+        path = options.openssl_output
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            raise SourceError(path, error.strerror or str(error)) from None
+        found = parse_openssl_version(text, str(path))
+        if found is None:
+            diagnostics.warn(str(path), 0, "no 'OpenSSL x.y.z' line: not an openssl version output")
+        return found
+    if root is not None and root.resolve() == Path("/"):
+        return live_openssl_version()
+    return None
+
+
+def _runtime(
+    options: AuditOptions,
+    root: Path | None,
+    installed: list[LibraryVerdict],
+    diagnostics: Diagnostics,
+) -> tuple[tuple[RuntimeScan, ...], str]:
+    """Scan running processes (live system) or read a saved maps file; else say why not."""
+    from depgraph.runtime.library import library_files
+    from depgraph.runtime.scan import scan_maps_file, scan_processes
+
+    live = root is not None and root.resolve() == Path("/") and options.maps is None
+    if options.maps is None and not live:
+        why = (
+            "running processes not looked at: saved files describe no processes (give --maps)"
+            if root is None
+            else f"running processes not looked at: {root} is not this system (give --maps)"
+        )
+        return (), why
+    scans = []
+    for verdict in installed:
+        library = library_files(root or Path("/"), verdict.package.partition(":")[0])
+        if library is None:
+            diagnostics.warn(verdict.package, 0, "its shared objects are not known: not scanned")
+            continue
+        vulnerable = {
+            LibraryState.VULNERABLE: True,
+            LibraryState.FIXED: False,
+            LibraryState.UNKNOWN: None,
+        }[library_state(verdict)]
+        if options.maps is not None:
+            try:
+                text = options.maps.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                raise SourceError(options.maps, error.strerror or str(error)) from None
+            scans.append(scan_maps_file(library, options.maps, text))
+        else:
+            scans.append(scan_processes(library, options.proc, installed_vulnerable=vulnerable))
+    partial = [scan for scan in scans if scan.partial]
+    if partial:
+        count = sum(len(scan.unreadable) for scan in partial)
+        diagnostics.warn(
+            str(options.proc), 0, f"{count} processes could not be read: the view is partial"
+        )
+    source = str(options.maps) if options.maps is not None else str(options.proc)
+    return tuple(scans), f"processes from {source}" + (" (partial)" if partial else "")
+
+
+def _dependents(
+    graph: DependencyGraph,
+    scans: tuple[RuntimeScan, ...],
+    libraries: dict[str, LibraryVerdict],
+    profile: Profile,
+    saved: bool,
+) -> tuple[Dependent, ...]:
+    reached_by: dict[tuple[str, str], Edge] = {}
+    for edge in graph.edges:
+        reached_by.setdefault((edge.dependent, edge.target), edge)
+    processes: dict[str, list[ProcessExposure]] = {}
+    for scan in scans:
+        for process in scan.processes:
+            if process.package:
+                processes.setdefault(process.package.partition(":")[0], []).append(process)
+    partial = any(scan.partial for scan in scans)
+    component = vulnerable_component(profile)
+    unseen = saved and not scans
+    found = []
+    for node in graph.dependents:
+        role = graph.roles.get(node.package) or RoleVerdict(
+            Role.UNKNOWN, Component.UNKNOWN, 0.0, (), "not classified"
+        )
+        own = tuple(processes.get(node.package.partition(":")[0], ()))
+        role = with_runtime(
+            role,
+            [
+                (p.pid, str(listener), mapping.path)
+                for p in own
+                for listener in p.listening or ()
+                if listener.protocol == "tcp"
+                for mapping in p.mappings
+            ],
+        )
+        running = Running(
+            maps_library=bool(own),
+            stale=any(runs_old_code(p, component) for p in own),
+            listening_public=any(p.exposed_server for p in own),
+            listening_loopback=any(p.scope is not None for p in own),
+            partial=partial or any(p.listening is None for p in own),
+            unseen=unseen,
+        )
+        library = node.path[-1]
+        risk = assess(
+            library=library_state(libraries.get(library)),
+            role=role.role,
+            component=role.component,
+            vulnerable_component=component,
+            running=running,
+            direct=node.direct,
+            confidence=role.confidence,
+        )
+        first = reached_by.get((node.package, node.path[1]))
+        relation = f"{first.kind}: {first.relation}" if first else ""
+        found.append(Dependent(node, relation, role, own, risk, library))
+    found.sort(key=lambda d: (-d.risk.score, d.node.depth, d.node.package))
+    return tuple(found)
+
+
+def _keys(
+    root: Path | None, dependents: tuple[Dependent, ...], scans: tuple[RuntimeScan, ...]
+) -> tuple[KeyMaterial, ...]:
+    """Keys and certificates of the servers at risk (their configuration under the root)."""
+    if root is None:
+        return ()
+    from depgraph.runtime.keys import find_key_material, servers_for
+
+    servers = [
+        d.node.package
+        for d in dependents
+        if d.role.role is Role.SERVER and d.risk.level.at_least(Level.HIGH)
+    ]
+    servers += [p.package for scan in scans for p in scan.processes if p.package]
+    if not servers_for(servers):
+        return ()
+    return find_key_material(root, servers)

@@ -1,0 +1,125 @@
+"""``depgraph audit``: the whole analysis, ranked, with the plan (contract: ``CLI.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from depgraph.commands import Outcome
+from depgraph.commands.options import add_source_options, source_options
+
+if TYPE_CHECKING:
+    from depgraph.diagnostics import Diagnostics
+    from depgraph.profiles import Profile
+
+FORMATS = {"table": "report_table", "json": "report_json", "csv": "report_csv"}
+FORMATS["markdown"] = "report_markdown"
+LEVELS = ("critical", "high", "medium", "low")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``audit`` to the command line."""
+    audit = commands.add_parser(
+        "audit",
+        help="the whole analysis: fix state, dependents and roles, processes, risk, plan",
+        description=(
+            "Is the vulnerable library installed and unfixed, who is exposed through it and how "
+            "badly, what still runs the old code, and what to do now, most urgent first."
+        ),
+    )
+    which = audit.add_argument_group("the vulnerability (default: --profile heartbleed)")
+    which.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="a built-in profile (depgraph profiles) or a TOML file",
+    )
+    which.add_argument("--library", metavar="PKG", help="ad hoc: the library package")
+    which.add_argument("--cve", metavar="CVE-ID", help="ad hoc: the CVE (with --library)")
+    which.add_argument(
+        "--fixed-version", metavar="VER", help="ad hoc: the first fixed package version"
+    )
+    add_source_options(audit)
+    extra = audit.add_argument_group("more about the audited system")
+    extra.add_argument(
+        "--release", metavar="NAME", help="the release (wheezy, ubuntu/trusty) if not detected"
+    )
+    extra.add_argument(
+        "--openssl-version", type=Path, metavar="FILE", help="its saved 'openssl version -a'"
+    )
+    extra.add_argument(
+        "--maps",
+        type=Path,
+        metavar="FILE",
+        help="its saved 'grep libssl /proc/*/maps' output (instead of this system's /proc)",
+    )
+    audit.add_argument(
+        "--format", choices=list(FORMATS), default="table", help="output format (default: table)"
+    )
+    audit.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE")
+    audit.add_argument(
+        "--fail-on",
+        choices=LEVELS,
+        default="high",
+        help="exit 1 when a finding is at this level or above (default: high)",
+    )
+    audit.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the summary line (to stdout)"
+    )
+    audit.set_defaults(run=run)
+
+
+def profile_of(args: argparse.Namespace) -> Profile:
+    """The profile named, the ad-hoc one, or Heartbleed."""
+    from depgraph.errors import UsageError
+    from depgraph.profiles import adhoc_profile, load_profile
+
+    if args.library or args.cve:
+        if not (args.library and args.cve):
+            raise UsageError("--library and --cve go together")
+        if args.profile:
+            raise UsageError("give either --profile or --library with --cve")
+        return adhoc_profile(args.library, args.cve, args.fixed_version)
+    if args.fixed_version:
+        raise UsageError("--fixed-version needs --library and --cve")
+    return load_profile(args.profile or "heartbleed")
+
+
+def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
+    """Audit, rank, plan, render; the exit status follows ``--fail-on``."""
+    import importlib
+
+    from depgraph.audit import AuditOptions, audit
+    from depgraph.debian.backend import use_pure
+    from depgraph.formats import report_text
+    from depgraph.remediation import plan
+    from depgraph.risk import Level
+
+    if args.pure:
+        use_pure()
+    options = AuditOptions(
+        sources=source_options(args),
+        profile=profile_of(args),
+        release=args.release,
+        openssl_output=args.openssl_version,
+        maps=args.maps,
+    )
+    report = audit(options, diagnostics)
+    steps = plan(report)
+    failing = report.highest.at_least(Level(args.fail_on))
+    status = 1 if failing else 0
+    summary = report_text.summary_line(report)
+    if args.quiet:
+        return Outcome(summary + "\n", status)
+    if args.format != "table" or args.output is not None:
+        diagnostics.summary = summary  # the table ends with it already
+    color = (
+        args.output is None
+        and args.format == "table"
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )
+    module = importlib.import_module(f"depgraph.formats.{FORMATS[args.format]}")
+    return Outcome(module.render_report(report, steps, color=color), status)

@@ -1,0 +1,35 @@
+"""The audit's ranked dependents as CSV (RFC 4180), one row per package, most at risk first."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from depgraph.audit import AuditReport
+from depgraph.formats.report_data import report_data
+from depgraph.remediation import Step
+
+COLUMNS = ("package", "version", "role", "component", "relation", "via", "running", "listening")
+
+
+def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool = False) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*COLUMNS, "risk", "score", "reason"))
+    for entry in report_data(report, steps)["packages"]:
+        writer.writerow(
+            (
+                entry["package"],
+                entry["version"] or "",
+                entry["role"],
+                entry["component"],
+                entry["relation"],
+                " > ".join(entry["via"]),
+                " ".join(str(pid) for pid in entry["running"]),
+                " ".join(entry["listening"]),
+                entry["risk"]["level"],
+                entry["risk"]["score"],
+                "; ".join(entry["risk"]["reasons"]),
+            )
+        )
+    return out.getvalue()

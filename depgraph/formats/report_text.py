@@ -1,0 +1,122 @@
+"""Pieces of the audit report as text, shared by the table (terminal) and Markdown formats."""
+
+from __future__ import annotations
+
+import os
+
+from depgraph.audit import AuditReport, Dependent
+from depgraph.fixcheck import FixState
+from depgraph.remediation import Step
+
+EVIDENCE_SHOWN = 3
+
+
+def shown(path: str) -> str:
+    """A path as the user can use it from here: relative when it is under the current directory."""
+    here = os.getcwd().rstrip("/") + "/"
+    return path[len(here) :] if path.startswith(here) else path
+
+
+def title(report: AuditReport) -> str:
+    profile = report.profile
+    return f"{profile.title} ({', '.join(profile.cves)}) in {report.source}"
+
+
+def library_lines(report: AuditReport) -> list[str]:
+    """One line per library package with its state, then its strongest evidence, indented."""
+    lines = []
+    for verdict in report.libraries:
+        version = f" {verdict.version}" if verdict.version else ""
+        arch = f" [{verdict.architecture}]" if verdict.architecture else ""
+        how = f" by {verdict.decided_by}" if verdict.decided_by else ""
+        lines.append(f"{verdict.package}{version}{arch}: {verdict.state.value.upper()}{how}")
+        if verdict.reason:
+            lines.append(f"  {verdict.reason}")
+        for evidence in verdict.evidence[:EVIDENCE_SHOWN]:
+            # the status file's line is known to the pure reader only; the title names the file
+            where = ""
+            if evidence.path and evidence.line and evidence.kind != "dpkg-status":
+                where = f" ({shown(evidence.path)}:{evidence.line})"
+            lines.append(f"  - {evidence.kind}: {evidence.detail}{where}")
+        for conflict in verdict.conflicts:
+            lines.append(f"  ! {conflict}")
+    if not report.installed:
+        names = ", ".join(report.profile.libraries)
+        lines.append(
+            f"None of {names} is installed: nothing here is exposed through it. For this "
+            "system's own library, try: depgraph audit --library libssl3 --cve CVE-2023-0286"
+        )
+    return lines
+
+
+def running(dependent: Dependent, report: AuditReport) -> str:
+    """``:443 all``, ``yes``, ``no``, ``?`` (partial view) or ``-`` (not looked at)."""
+    if not report.runtime:
+        return "-"
+    if not dependent.processes:
+        # a saved maps file shows the processes it was grepped for, not all of them
+        whole = all(scan.live and not scan.partial for scan in report.runtime)
+        return "no" if whole else "?"
+    ports = sorted(
+        {
+            f":{listener.port}"
+            for process in dependent.processes
+            for listener in process.listening or ()
+            if listener.scope.value != "loopback"
+        }
+    )
+    stale = " old" if any(process.deleted for process in dependent.processes) else ""
+    return (" ".join(ports[:2]) if ports else "yes") + stale
+
+
+def process_lines(report: AuditReport) -> list[str]:
+    """The processes that keep an old or vulnerable copy of the library in memory."""
+    lines = []
+    for scan in report.runtime:
+        for process in scan.to_restart:
+            who = process.package or "package unknown"
+            name = process.exe or process.command or "?"
+            where = process.unit or process.container or "no unit"
+            listening = ", ".join(str(x) for x in process.listening or ()) or "-"
+            lines.append(
+                f"pid {process.pid} {name} ({who}, {where}): {process.library_path} "
+                f"{process.reason.value}; listening {listening}"
+            )
+    if any(scan.partial for scan in report.runtime):
+        count = sum(len(scan.unreadable) for scan in report.runtime)
+        lines.append(f"{count} processes could not be read (not root?): the view is partial")
+    return lines
+
+
+def package_cell(dependent: Dependent) -> str:
+    node = dependent.node
+    if node.direct:
+        return node.package
+    hops = node.path[1:-1]
+    more = f" +{len(hops) - 1}" if len(hops) > 1 else ""
+    return f"{node.package}\n> {hops[0]}{more}"
+
+
+def plan_lines(steps: tuple[Step, ...]) -> list[str]:
+    lines = []
+    for number, step in enumerate(steps, 1):
+        lines.append(f"{number}. [{step.step}] {step.text}")
+        lines.extend(f"     $ {command}" for command in step.commands)
+    return lines
+
+
+def summary_line(report: AuditReport) -> str:
+    counts: dict[str, int] = {}
+    for dependent in report.dependents:
+        counts[dependent.risk.level.value] = counts.get(dependent.risk.level.value, 0) + 1
+    shown = ", ".join(f"{n} {level}" for level, n in counts.items()) or "no dependents"
+    states = ", ".join(sorted({v.state.value for v in report.libraries})) or "no library"
+    partial = any(scan.partial for scan in report.runtime)
+    tail = " (partial view of processes)" if partial else ""
+    affected = "AFFECTED" if report.affected else "not affected"
+    if any(v.state is FixState.UNKNOWN for v in report.libraries):
+        affected = "UNKNOWN (could not tell)"
+    return (
+        f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
+        f"{len(report.dependents)} dependents ({shown}){tail}"
+    )

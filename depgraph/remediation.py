@@ -1,0 +1,205 @@
+"""The remediation plan: the advice's steps made concrete for the audited system.
+
+In order (issue "depgraph audit"): take exposed servers offline, upgrade the library packages (every
+architecture installed), restart what runs the old code (or reboot), regenerate keys and
+certificates, revoke the old certificates, assess the damage (sessions, passwords). A step that
+does not apply is left out; each step names the packages it concerns. The profile's own remediation
+text (``[[remediation]]``) is quoted where it has a step of that name. Commands are for the
+administrator: depgraph runs none of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from depgraph.audit import AuditReport, Dependent
+from depgraph.fixcheck import FixState
+from depgraph.model import Role
+from depgraph.risk import Level
+
+SHOWN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """report-v1 ``actions[]``: a step id, what to do in words, the packages it concerns."""
+
+    step: str
+    text: str
+    packages: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+    def to_report(self) -> dict[str, object]:
+        return {
+            "step": self.step,
+            "text": self.text,
+            "packages": list(self.packages),
+            "commands": list(self.commands),
+        }
+
+
+def plan(report: AuditReport) -> tuple[Step, ...]:
+    """Every step that applies to ``report``, in the order to do them."""
+    steps: list[Step] = []
+    advice = {entry.step: entry.text for entry in report.profile.remediation}
+    broken = [v for v in report.libraries if v.state in (FixState.VULNERABLE, FixState.UNKNOWN)]
+    critical = [d for d in report.dependents if d.risk.level is Level.CRITICAL]
+    if critical:
+        names = _names(critical)
+        listening = sorted(
+            {str(listener) for d in critical for p in d.processes for listener in p.listening or ()}
+        )
+        text = "Take these exposed servers offline or firewall them until the fix is in and they "
+        text += f"are restarted: {_list(names)}"
+        if listening:
+            text += f" (listening on {_list(listening)})"
+        steps.append(Step("take-offline", text + ".", tuple(names)))
+    if broken:
+        packages = sorted({_qualified(v.package, v.architecture, report) for v in broken})
+        command = "apt-get update && apt-get install --only-upgrade " + " ".join(packages)
+        text = advice.get("upgrade", "Upgrade the library package.")
+        unknown = [v.package for v in broken if v.state is FixState.UNKNOWN]
+        if unknown:
+            text += f" The fix state of {_list(unknown)} could not be told; upgrading is the safe choice."
+        steps.append(Step("upgrade", text, tuple(packages), (command,)))
+    steps.extend(_restart(report, advice, bool(broken)))
+    exposed_servers = [
+        d
+        for d in report.dependents
+        if d.role.role is Role.SERVER and d.risk.level.at_least(Level.HIGH)
+    ]
+    if exposed_servers:
+        steps.extend(_keys(report, exposed_servers, advice))
+        names = _names(exposed_servers)
+        text = advice.get(
+            "reset-secrets",
+            "Invalidate session tickets and cookies, and change the passwords that went through "
+            "the exposed servers.",
+        )
+        steps.append(Step("assess-damage", f"{text} Concerns: {_list(names)}.", tuple(names)))
+    elif broken and any(d.role.role is Role.CLIENT for d in report.dependents):
+        clients = _names([d for d in report.dependents if d.role.role is Role.CLIENT])
+        text = (
+            "No TLS server is exposed here; the TLS clients could have leaked memory to a "
+            "malicious server they talked to: change credentials this machine's clients used "
+            f"with servers you do not trust ({_list(clients)})."
+        )
+        steps.append(Step("assess-damage", text, tuple(clients)))
+    for extra in ("investigate",):
+        if extra in advice and (broken or critical):
+            steps.append(Step(extra, advice[extra]))
+    return tuple(steps)
+
+
+def _qualified(package: str, architecture: str | None, report: AuditReport) -> str:
+    """``libssl1.0.0:i386`` when the same library is installed for several architectures."""
+    same = [v for v in report.libraries if v.package.partition(":")[0] == package]
+    if ":" not in package and len(same) > 1 and architecture:
+        return f"{package}:{architecture}"
+    return package
+
+
+def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> list[Step]:
+    """Restart commands from the runtime scan; without one, the services to restart by name."""
+    from depgraph.runtime.plan import ActionKind, restart_plan
+
+    steps: list[Step] = []
+    text = advice.get("restart", "Restart every process that has the old library mapped.")
+    if report.runtime:
+        actions = [action for scan in report.runtime for action in restart_plan(scan)]
+        runnable = [a for a in actions if a.command and a.kind is not ActionKind.REBOOT]
+        reboot = [a for a in actions if a.kind is ActionKind.REBOOT]
+        by_hand = [a for a in actions if a.command is None and a.kind is not ActionKind.REBOOT]
+        packages = sorted(
+            {p.package for scan in report.runtime for p in scan.to_restart if p.package}
+        )
+        if runnable or by_hand:
+            commands = tuple(dict.fromkeys(a.command for a in runnable if a.command))
+            detail = text
+            if by_hand:
+                detail += " By hand: " + _list([f"{a.target} ({a.why})" for a in by_hand]) + "."
+            if upgrading:
+                detail += " Do it after the upgrade, or they load the vulnerable library again."
+            steps.append(Step("restart", detail, tuple(packages), commands))
+        if reboot:
+            why = _list([f"{a.target}: {a.why}" for a in reboot])
+            steps.append(Step("reboot", f"Reboot: {why}.", tuple(packages)))
+        return steps
+    services = [
+        d
+        for d in report.dependents
+        if d.risk.level is not Level.NONE
+        and any(e.kind in ("systemd-unit", "init-script") for e in d.role.evidence)
+    ]
+    if not services or not upgrading:
+        return steps
+    units = sorted(
+        {
+            (e.path or e.detail).rsplit("/", 1)[-1]
+            for d in services
+            for e in d.role.evidence
+            if e.kind == "systemd-unit" and (e.path or "").endswith(".service")
+        }
+    )
+    why = report.runtime_note.removeprefix("running processes not looked at: ")
+    detail = (
+        f"{text} Running processes were not looked at ({why}); restart at least the services "
+        f"of {_list(_names(services))}, or reboot."
+    )
+    commands = tuple(f"systemctl restart {unit}" for unit in units if "@" not in unit)
+    return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _keys(report: AuditReport, servers: list[Dependent], advice: dict[str, str]) -> list[Step]:
+    names = _names(servers)
+    text = advice.get(
+        "rotate-keys",
+        "Regard the private keys of exposed TLS servers as compromised: generate new keys and "
+        "have new certificates issued.",
+    )
+    disclosed = report.profile.disclosed
+    moment = (
+        datetime.datetime.combine(disclosed, datetime.time(), datetime.UTC).timestamp()
+        if disclosed
+        else None
+    )
+    found = [k for k in report.keys if k.exists]
+    if found:
+        shown = []
+        for key in found[:SHOWN]:
+            label = f"{key.path} ({key.server}, {key.material.value}"
+            if moment is not None and key.certificates:
+                label += ", issued before the fix" if key.issued_before(moment) else ", newer"
+            shown.append(label + ")")
+        detail = f"{text} Files: {_list(shown)}."
+        steps = [Step("rotate-keys", detail, tuple(names))]
+        certificates = [k for k in found if k.certificates]
+        if certificates:
+            paths = _list([k.path for k in certificates])
+            revoke = f"Revoke the old certificates once their replacements are installed: {paths}."
+            steps.append(Step("revoke-certificates", revoke, tuple(names)))
+        return steps
+    detail = (
+        f"{text} No key or certificate path was found in their configuration"
+        f"{'' if report.keys else ' (none read: no configuration at hand)'}: "
+        f"look in the configuration of {_list(names)}."
+    )
+    return [
+        Step("rotate-keys", detail, tuple(names)),
+        Step(
+            "revoke-certificates",
+            "Revoke the certificates those keys were used with, once replaced.",
+            tuple(names),
+        ),
+    ]
+
+
+def _names(dependents: list[Dependent]) -> list[str]:
+    return sorted({d.node.package for d in dependents})
+
+
+def _list(items: list[str]) -> str:
+    if len(items) > SHOWN:
+        return ", ".join(items[:SHOWN]) + f" and {len(items) - SHOWN} more"
+    return ", ".join(items)

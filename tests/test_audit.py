@@ -1,0 +1,240 @@
+"""``depgraph audit``: the scenarios' golden reports, the contract's JSON, exit codes, the live system."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import FIXTURES, REPO, run_depgraph
+
+AUDIT = FIXTURES / "audit"
+SCENARIOS = sorted(path.name for path in AUDIT.iterdir() if (path / "args").is_file())
+SCHEMA = json.loads((REPO / "depgraph/schemas/report-v1.schema.json").read_text())
+CONTRACT = REPO.parent / "shared/contract/report-v1.schema.json"
+
+
+def args_of(name: str) -> list[str]:
+    return (AUDIT / name / "args").read_text().split("\n")[:-1]
+
+
+def test_the_shipped_schema_is_the_contract() -> None:
+    if CONTRACT.is_file():
+        assert json.loads(CONTRACT.read_text()) == SCHEMA
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_golden_report(name: str) -> None:
+    done = run_depgraph("audit", *args_of(name), "--fail-on", "critical")
+    assert done.status == 0, done.stderr
+    assert done.stdout == (AUDIT / name / "expected.txt").read_text()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_json_report_follows_the_contract(name: str) -> None:
+    done = run_depgraph("audit", *args_of(name), "--format", "json", "--fail-on", "critical")
+    report = json.loads(done.stdout)
+    jsonschema.validate(report, SCHEMA)
+    scores = [entry["risk"]["score"] for entry in report["packages"]]
+    assert scores == sorted(scores, reverse=True), "most at risk first"
+    for entry in report["packages"]:
+        assert entry["via"][0] == entry["package"]
+        assert entry["via"][-1] in report["profile"]["libraries"]
+        assert entry["risk"]["reasons"]
+
+
+def test_scenario_verdicts() -> None:
+    """The verdict each scenario's README promises."""
+    expected = {
+        "ubuntu-12.04-server": ("vulnerable", "high", True),
+        "raspbian-wheezy-stale": ("fixed-backport", "high", True),
+        "trusty-core": ("fixed-backport", "none", False),
+        "dpkg-list-only": ("vulnerable", "high", True),
+        "minimized-container": ("vulnerable", "high", True),
+    }
+    assert set(expected) == set(SCENARIOS)
+    for name, (state, highest, affected) in expected.items():
+        report = json.loads(run_depgraph("audit", *args_of(name), "--format", "json").stdout)
+        assert [v["state"] for v in report["library"]] == [state], name
+        assert report["summary"]["highest_risk"] == highest, name
+        assert report["summary"]["affected"] is affected, name
+
+
+def test_roles_and_ranks_of_the_server_scenario() -> None:
+    report = json.loads(
+        run_depgraph("audit", *args_of("ubuntu-12.04-server"), "--format", "json").stdout
+    )
+    by_name = {entry["package"]: entry for entry in report["packages"]}
+    assert (by_name["nginx-full"]["role"], by_name["nginx-full"]["risk"]["level"]) == (
+        "server",
+        "high",
+    )
+    assert by_name["wpasupplicant"]["risk"]["level"] == "medium"
+    assert by_name["openssh-server"]["risk"]["level"] == "low"  # libcrypto only
+    steps = [action["step"] for action in report["actions"]]
+    assert steps[:2] == ["upgrade", "rotate-keys"]
+    upgrade = report["actions"][0]
+    assert upgrade["commands"] == ["apt-get update && apt-get install --only-upgrade libssl1.0.0"]
+
+
+def test_stale_process_is_in_the_plan() -> None:
+    report = json.loads(
+        run_depgraph("audit", *args_of("raspbian-wheezy-stale"), "--format", "json").stdout
+    )
+    assert [p["pid"] for p in report["processes"]] == [2214]
+    assert report["processes"][0]["deleted"] is True
+    assert [a["step"] for a in report["actions"]] == ["restart"]
+    assert "pid 2214" in report["actions"][0]["text"]
+
+
+def test_exit_status_follows_fail_on() -> None:
+    args = args_of("ubuntu-12.04-server")
+    assert run_depgraph("audit", *args).status == 1  # high >= high (the default)
+    assert run_depgraph("audit", *args, "--fail-on", "critical").status == 0
+    assert run_depgraph("audit", *args, "--fail-on", "medium").status == 1
+    trusty = args_of("trusty-core")
+    assert run_depgraph("audit", *trusty, "--fail-on", "low").status == 0
+
+
+def test_quiet_prints_the_summary_only() -> None:
+    done = run_depgraph("audit", *args_of("ubuntu-12.04-server"), "--quiet")
+    assert done.stdout.count("\n") == 1
+    assert done.stdout.startswith("heartbleed: AFFECTED; highest risk high;")
+
+
+def test_csv_and_markdown() -> None:
+    args = args_of("minimized-container")
+    rows = list(csv.DictReader(io.StringIO(run_depgraph("audit", *args, "--format", "csv").stdout)))
+    assert rows[0]["risk"] == "high" and rows[0]["role"] == "server"
+    assert {row["package"] for row in rows} >= {"vsftpd", "curl", "openssh-server"}
+    markdown = run_depgraph("audit", *args, "--format", "markdown").stdout
+    assert "| risk | package | version | role | path | running | reason |" in markdown
+    assert "### What to do now" in markdown
+
+
+def test_table_fits_80_columns_and_has_no_colour_when_piped() -> None:
+    for name in SCENARIOS:
+        text = (AUDIT / name / "expected.txt").read_text()
+        assert max(len(line) for line in text.splitlines()) <= 80, name
+        assert "\033[" not in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "no-such-profile"], "no such built-in profile"),
+        (["--library", "libssl3"], "--library and --cve go together"),
+        (["--fixed-version", "1.0"], "--fixed-version needs --library and --cve"),
+        (["--status", "/nonexistent/status"], "/nonexistent/status"),
+    ],
+)
+def test_bad_arguments_give_one_line(args: list[str], message: str) -> None:
+    done = run_depgraph("audit", *args)
+    assert done.status == 2
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_this_machine_without_libssl1_0_0() -> None:
+    """libssl1.0.0 is not installed here: say so, exit 0, and point at the right library."""
+    done = run_depgraph("audit")
+    assert done.status == 0, done.stderr
+    assert "libssl1.0.0: NOT-INSTALLED" in done.stdout
+    assert "--library libssl3 --cve" in done.stdout
+
+
+@pytest.fixture
+def s_server(tmp_path: Path) -> Iterator[int]:
+    """``openssl s_server`` on 127.0.0.1 and a free port, with a throw-away key."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is not installed; .ci/run installs it")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=depgraph-test",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            openssl,
+            "s_server",
+            "-accept",
+            f"127.0.0.1:{port}",
+            "-key",
+            key,
+            "-cert",
+            cert,
+            "-quiet",
+            "-naccept",
+            "1000",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield server.pid
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_this_machine_with_the_libssl3_profile(s_server: int) -> None:
+    """A full report of the real system: libssl3's state from its own changelog, every dependent
+    ranked, and the running s_server found with its loopback listener."""
+    done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert report["library"][0]["package"] == "libssl3"
+    assert report["library"][0]["state"] == "fixed"
+    by_name = {entry["package"]: entry for entry in report["packages"]}
+    assert by_name["openssh-client"]["role"] == "non-ssl"
+    assert by_name["curl"]["role"] == "client"
+    processes = {p["pid"]: p for p in report["processes"]}
+    assert s_server in processes, "the running s_server maps libssl.so.3"
+    mine = processes[s_server]
+    assert mine["package"] == "openssl"
+    assert any(listener.startswith("127.0.0.1:") for listener in mine["listening"])
+    assert s_server in by_name["openssl"]["running"]
+    first = by_name["openssl"]["role_evidence"][0]  # the runtime signal leads the evidence
+    assert (
+        first["kind"] == "listening-socket"
+        and f"pid {s_server} listens on 127.0.0.1:" in (first["detail"])
+    )
+    # nothing is ranked "none" on a partial view of /proc (this sandbox hides pid 1)
+    if report["summary"]["partial"]:
+        assert all(entry["risk"]["level"] != "none" for entry in report["packages"])
