@@ -136,8 +136,11 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     from depgraph.graph import reverse_closure
 
     sources = options.sources
+    progress = diagnostics.progress
+    progress.stage("reading the package database")
     index = open_index(sources, diagnostics)
     root = None if sources.saved_files else (sources.root or Path("/"))
+    progress.stage("reading changelogs and the openssl build")
     openssl = _openssl(options, root, diagnostics)
     release = _release(options.release)
     verdicts = fix_states(
@@ -151,9 +154,12 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
             warnings=tuple(str(w) for w in diagnostics.warnings),
         )  # fmt: skip
     targets = list(dict.fromkeys(_key(v) for v in installed))
+    progress.stage("walking reverse dependencies")
     graph = reverse_closure(index, targets, with_edges=True)
     diagnostics.warnings.extend(graph.warnings)
+    progress.stage(f"scanning the files of {len(graph.dependents)} dependents")
     graph = with_roles(graph, index, sources)
+    progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
     by_library = {_key(v): v for v in installed}
     dependents = _dependents(graph, scans, by_library, options.profile, root is None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from depgraph.errors import ParseError, SourceError
 from depgraph.model import Warning_
+from depgraph.progress import SILENT, Progress
 
 
 @dataclass(slots=True)
@@ -19,6 +20,7 @@ class Diagnostics:
     strict: bool = True
     warnings: list[Warning_] = field(default_factory=list)
     summary: str = ""
+    progress: Progress = SILENT
 
     def warn(self, path: str, line: int, message: str) -> None:
         """Record a warning at ``path:line`` (line 0: the file as a whole)."""

@@ -23,6 +23,9 @@ FIXTURES = REPO / "fixtures"
 HEARTBLEED = FIXTURES / "heartbleed"
 SCHEMAS = REPO / "depgraph" / "schemas"
 SHARED = REPO.parent / "shared"
+"""The workplace's shared data and contract: only for drift checks that skip when it is absent."""
+HEARTBLEED_DATA = FIXTURES / "heartbleed" / "data"
+"""Copies of ``shared/data/heartbleed``'s changelogs, advisories, version outputs and maps files."""
 
 
 def flag(name: str) -> bool:

@@ -23,9 +23,9 @@ from depgraph.debian.upstream_changes import branch, debian_form, read_upstream_
 from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
 from depgraph.fixcheck import changelog_finding, without_vendor_tag
-from tests.conftest import SHARED, run_depgraph, scenario
+from tests.conftest import HEARTBLEED_DATA, run_depgraph, scenario
 
-DATA = SHARED / "data" / "heartbleed"
+DATA = HEARTBLEED_DATA
 DEBIAN_SOURCE = DATA / "01-debian-openssl-changelog-from-bookworm-source" / "debian-changelog"
 TRUSTY_SOURCE = DATA / "02-ubuntu-trusty-openssl-changelog" / "changelog"
 LIBSSL3 = Path("/usr/share/doc/libssl3")

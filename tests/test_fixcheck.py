@@ -21,7 +21,7 @@ from depgraph.load import SourceOptions, open_index
 from depgraph.openssl_version import parse_openssl_version
 from depgraph.profiles import adhoc_profile, load_profile
 from depgraph.release import parse_release
-from tests.conftest import SHARED, scenario
+from tests.conftest import HEARTBLEED_DATA, SCHEMAS, scenario
 
 HEARTBLEED = load_profile("heartbleed")
 EXPECTED = {
@@ -160,7 +160,7 @@ def test_openssl_cli_package_is_never_the_librarys_state() -> None:
 
 
 def test_openssl_version_a_is_weak_evidence_and_conflicts_are_kept() -> None:
-    data = SHARED / "data/heartbleed/15-openssl-version-a-outputs"
+    data = HEARTBLEED_DATA / "15-openssl-version-a-outputs"
     patched = parse_openssl_version((data / "ubuntuforums-SSL-question-2014-04-19.md").read_text())
     old = parse_openssl_version(
         (data / "fens.me-nodejs-https-server-EXCERPT-openssl-version-a.txt").read_text()
@@ -188,7 +188,7 @@ def test_saved_status_file_has_no_changelog_but_a_release() -> None:
 
 
 def test_report_items_match_report_v1() -> None:
-    schema = json.loads((SHARED / "contract/report-v1.schema.json").read_text())
+    schema = json.loads((SCHEMAS / "report-v1.schema.json").read_text())
     item = {"$defs": schema["$defs"], **schema["properties"]["library"]}
     items = [only(scenario(name)).to_report() for name in EXPECTED]
     jsonschema.validate(items, item)

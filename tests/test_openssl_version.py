@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from depgraph.openssl_version import live_openssl_version, parse_built_on, parse_openssl_version
-from tests.conftest import SHARED
+from tests.conftest import HEARTBLEED_DATA
 
-DATA = SHARED / "data/heartbleed"
+DATA = HEARTBLEED_DATA
 UTC = datetime.UTC
 
 

@@ -20,9 +20,7 @@ from depgraph.profiles import (
     load_profile,
     parse_profile,
 )
-from tests.conftest import REPO, SHARED, run_depgraph, scenario
-
-HEARTBLEED_DATA = SHARED / "data" / "heartbleed"
+from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
 
 
 def test_builtin_profiles_are_the_three_and_named_like_their_files() -> None:

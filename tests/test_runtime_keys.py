@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from depgraph.runtime.keys import Material, find_key_material, servers_for
-from tests.conftest import SHARED, require_tool, run_depgraph
+from tests.conftest import HEARTBLEED_DATA, require_tool, run_depgraph
 
 CONFIGS = {
     # Debian's own defaults where there is one (nginx's sites-available/default, apache2's
@@ -206,7 +206,7 @@ def test_key_contents_are_never_printed(tls_root: Path, tmp_path: Path) -> None:
     lines = [
         f"/proc/77/maps:{line} (deleted)"
         for line in (
-            SHARED / "data/heartbleed/16-proc-maps-real/hacklu2015-petition_builder-php5-maps.txt"
+            HEARTBLEED_DATA / "16-proc-maps-real/hacklu2015-petition_builder-php5-maps.txt"
         )
         .read_text()
         .splitlines()

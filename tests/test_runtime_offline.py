@@ -25,9 +25,9 @@ from depgraph.runtime.owners import Owners
 from depgraph.runtime.plan import ActionKind, restart_plan
 from depgraph.runtime.scan import ProcessExposure, Reason, RuntimeScan, scan_maps_file
 from depgraph.runtime.sockets import Scope, read_tables, scope_of
-from tests.conftest import SCHEMAS, SHARED, run_depgraph, scenario
+from tests.conftest import HEARTBLEED_DATA, SCHEMAS, run_depgraph, scenario
 
-MAPS = SHARED / "data" / "heartbleed" / "16-proc-maps-real"
+MAPS = HEARTBLEED_DATA / "16-proc-maps-real"
 PHP5 = MAPS / "hacklu2015-petition_builder-php5-maps.txt"
 OPENVZ = MAPS / "lib_users-testdata-openvz-maps"
 LIBSSL100 = LibraryFiles("libssl1.0.0", guessed_names("libssl1.0.0"))

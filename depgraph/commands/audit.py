@@ -94,11 +94,13 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     from depgraph.audit import AuditOptions, audit
     from depgraph.debian.backend import use_pure
     from depgraph.formats import report_text
+    from depgraph.progress import Progress
     from depgraph.remediation import plan
     from depgraph.risk import Level
 
     if args.pure:
         use_pure()
+    diagnostics.progress = Progress.for_terminal(sys.stderr)
     options = AuditOptions(
         sources=source_options(args),
         profile=profile_of(args),
@@ -106,7 +108,10 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
         openssl_output=args.openssl_version,
         maps=args.maps,
     )
-    report = audit(options, diagnostics)
+    try:
+        report = audit(options, diagnostics)
+    finally:
+        diagnostics.progress.done()
     steps = plan(report)
     failing = report.highest.at_least(Level(args.fail_on))
     status = 1 if failing else 0
