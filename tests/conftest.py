@@ -130,3 +130,15 @@ def live_root_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "etc").mkdir()
     shutil.copy2("/etc/os-release", root / "etc/os-release")
     return root
+
+
+def throwaway_certificate(directory: Path) -> tuple[Path, Path]:
+    """A fresh RSA key and self-signed certificate (one day) in ``directory``, made by ``openssl req``."""
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        [require_tool("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=depgraph-test"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return key, cert

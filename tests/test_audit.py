@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import FIXTURES, REPO, run_depgraph
+from tests.conftest import FIXTURES, REPO, require_tool, run_depgraph, throwaway_certificate
 
 AUDIT = FIXTURES / "audit"
 SCENARIOS = sorted(path.name for path in AUDIT.iterdir() if (path / "args").is_file())
@@ -196,30 +195,8 @@ def test_this_machine_without_libssl1_0_0() -> None:
 @pytest.fixture
 def s_server(tmp_path: Path) -> Iterator[int]:
     """``openssl s_server`` on 127.0.0.1 and a free port, with a throw-away key."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("openssl is not installed; .ci/run installs it")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=depgraph-test",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    openssl = require_tool("openssl")
+    key, cert = throwaway_certificate(tmp_path)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -24,7 +24,7 @@ from depgraph.runtime.library import library_files
 from depgraph.runtime.maps import MappingState
 from depgraph.runtime.scan import ProcessExposure, Reason, scan_processes
 from depgraph.runtime.sockets import Scope
-from tests.conftest import REPO, SCHEMAS, require_tool, run_depgraph
+from tests.conftest import REPO, SCHEMAS, require_tool, run_depgraph, throwaway_certificate
 
 LIBSSL = Path("/usr/lib/x86_64-linux-gnu/libssl.so.3")
 LOADER = (
@@ -107,31 +107,9 @@ def report_process_schema() -> dict[str, object]:
     return {"$defs": schema["$defs"], **schema["properties"]["processes"]["items"]}
 
 
-@pytest.fixture
-def throwaway_certificate(tmp_path: Path) -> tuple[Path, Path]:
-    openssl = require_tool("openssl")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=depgraph-test",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return key, cert
+@pytest.fixture(name="throwaway_certificate")
+def throwaway_certificate_fixture(tmp_path: Path) -> tuple[Path, Path]:
+    return throwaway_certificate(tmp_path)
 
 
 def test_openssl_s_server_found_with_package_library_and_loopback_listener(
