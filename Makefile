@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-pure demo lint bench eval debootstrap clean
+.PHONY: setup test test-pure demo lint bench eval fuzz debootstrap clean
 
 setup: $(STAMP)
 
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 	    apt-get install -y python3-apt || { apt-get update && apt-get install -y python3-apt; }; \
 	  else \
 	    echo "note: python3-apt is missing and we are not root: only the pure-Python path will work"; \
+	  fi; \
+	fi
+	@if ! command -v dot >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing graphviz (Debian package) for --format svg, png, html"; \
+	    apt-get install -y graphviz || { apt-get update && apt-get install -y graphviz; }; \
+	  else \
+	    echo "note: Graphviz (dot) is missing and we are not root: no svg, png or pictures in html"; \
 	  fi; \
 	fi
 	$(PYTHON) -m venv --system-site-packages $(VENV)
@@ -41,6 +49,16 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/changelog_bench.py
 	$(BIN)/python bench/restart_bench.py
+	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/snapshot_bench.py
+	$(BIN)/python bench/stress.py
+
+# Every parser's fuzz target for at least FUZZ_SECONDS and FUZZ_MIN_INPUTS inputs each (tests/fuzz/);
+# failing inputs are kept in tests/corpus/ and replayed by tests/test_fuzz.py.
+FUZZ_SECONDS ?= 10
+FUZZ_MIN_INPUTS ?= 10000
+fuzz: setup
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) --min-inputs $(FUZZ_MIN_INPUTS)
 
 eval: setup
 	$(BIN)/python bench/eval.py

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from depgraph.classify import with_runtime
+from depgraph.classify import NO_FILE_LIST, with_runtime
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError
-from depgraph.fixcheck import FixState, LibraryVerdict, fix_states
-from depgraph.load import SourceOptions, open_index
+from depgraph.fixcheck import UNFINISHED, FixState, LibraryVerdict, fix_states
+from depgraph.load import SourceOptions, open_index, tree_root
 from depgraph.model import Component, DependencyGraph, Edge, Node, Role, RoleVerdict
 from depgraph.openssl_version import OpensslVersion, live_openssl_version, parse_openssl_version
 from depgraph.profiles import Profile
@@ -73,6 +73,8 @@ class AuditReport:
     """Processes that keep an old copy of the library but belong to no dependent."""
     keys: tuple[KeyMaterial, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    edges: tuple[Edge, ...] = ()
+    """The relationships between the dependents and the library (for the pictures)."""
 
     @property
     def installed(self) -> tuple[LibraryVerdict, ...]:
@@ -139,7 +141,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     progress = diagnostics.progress
     progress.stage("reading the package database")
     index = open_index(sources, diagnostics)
-    root = None if sources.saved_files else (sources.root or Path("/"))
+    root = tree_root(sources, diagnostics)
     progress.stage("reading changelogs and the openssl build")
     openssl = _openssl(options, root, diagnostics)
     release = _release(options.release)
@@ -159,6 +161,8 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     diagnostics.warnings.extend(graph.warnings)
     progress.stage(f"scanning the files of {len(graph.dependents)} dependents")
     graph = with_roles(graph, index, sources)
+    _warn_without_file_lists(graph, root, diagnostics)
+    _warn_unfinished(graph, index.description, diagnostics)
     progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
     by_library = {_key(v): v for v in installed}
@@ -170,7 +174,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         for process in scan.to_restart
         if (process.package or "").partition(":")[0] not in owned
     )
-    keys = _keys(root, dependents, scans)
+    keys = _keys(root, dependents, scans, sources.snapshot)
     return AuditReport(
         profile=options.profile,
         source=index.description,
@@ -182,7 +186,43 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         stray=stray,
         keys=keys,
         warnings=tuple(str(w) for w in diagnostics.warnings),
+        edges=graph.edges,
     )
+
+
+def _warn_without_file_lists(
+    graph: DependencyGraph, root: Path | None, diagnostics: Diagnostics
+) -> None:
+    """Installed dependents without a dpkg file list were classified without their ELF files:
+    say so once, with how many, since their roles are less certain (``role_missing``)."""
+    if root is None:
+        return
+    lacking = sorted(p for p, role in graph.roles.items() if role.missing == NO_FILE_LIST)
+    if not lacking:
+        return
+    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+    diagnostics.warn(
+        str(root / "var/lib/dpkg/info"),
+        0,
+        f"no file list for {len(lacking)} installed dependents ({shown}): their roles come from "
+        "package metadata and the knowledge base, with lower confidence",
+    )
+
+
+def _warn_unfinished(graph: DependencyGraph, source: str, diagnostics: Diagnostics) -> None:
+    """Dependents dpkg left half-way (``iU``, ``iF``, ``iH``...) count as installed, since their
+    files are on disk, but an upgrade of them did not finish: say which."""
+    unfinished = sorted(
+        f"{node.package} ({node.state})" for node in graph.dependents if node.state in UNFINISHED
+    )
+    if unfinished:
+        diagnostics.warn(
+            source,
+            0,
+            f"{len(unfinished)} dependents in an unfinished dpkg state, counted as installed "
+            f"(dpkg --configure -a): {', '.join(unfinished[:10])}"
+            + (f" and {len(unfinished) - 10} more" if len(unfinished) > 10 else ""),
+        )
 
 
 def _key(verdict: LibraryVerdict) -> str:
@@ -191,6 +231,8 @@ def _key(verdict: LibraryVerdict) -> str:
 
 
 def _source_kind(sources: SourceOptions) -> str:
+    if sources.snapshot is not None:
+        return "snapshot"
     if sources.dpkg_list is not None:
         return "dpkg-list"
     if sources.status is not None:
@@ -208,15 +250,23 @@ def _openssl(
     options: AuditOptions, root: Path | None, diagnostics: Diagnostics
 ) -> OpensslVersion | None:
     """The audited system's ``openssl version -a``: a saved output, or run here for ``/``."""
-    if options.openssl_output is not None:
-        path = options.openssl_output
+    path = options.openssl_output
+    if path is None and options.sources.snapshot is not None:
+        from depgraph.sources.snapshot import open_snapshot
+
+        path = open_snapshot(options.sources.snapshot).file("openssl-version.txt")
+        if path is None:
+            return None
+    if path is not None:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as error:
             raise SourceError(path, error.strerror or str(error)) from None
         found = parse_openssl_version(text, str(path))
         if found is None:
-            diagnostics.warn(str(path), 0, "no 'OpenSSL x.y.z' line: not an openssl version output")
+            diagnostics.problem(
+                str(path), 0, "no 'OpenSSL x.y.z' line: not an 'openssl version -a' output"
+            )
         return found
     if root is not None and root.resolve() == Path("/"):
         return live_openssl_version()
@@ -231,8 +281,10 @@ def _runtime(
 ) -> tuple[tuple[RuntimeScan, ...], str]:
     """Scan running processes (live system) or read a saved maps file; else say why not."""
     from depgraph.runtime.library import library_files
-    from depgraph.runtime.scan import scan_maps_file, scan_processes
+    from depgraph.runtime.scan import read_maps_text, scan_maps_file, scan_processes
 
+    if options.sources.snapshot is not None and options.maps is None:
+        return _snapshot_runtime(options.sources.snapshot, installed, diagnostics)
     live = root is not None and root.resolve() == Path("/") and options.maps is None
     if options.maps is None and not live:
         why = (
@@ -253,11 +305,9 @@ def _runtime(
             LibraryState.UNKNOWN: None,
         }[library_state(verdict)]
         if options.maps is not None:
-            try:
-                text = options.maps.read_text(encoding="utf-8", errors="replace")
-            except OSError as error:
-                raise SourceError(options.maps, error.strerror or str(error)) from None
-            scans.append(scan_maps_file(library, options.maps, text))
+            scans.append(
+                scan_maps_file(library, options.maps, read_maps_text(options.maps, "replace"))
+            )
         else:
             scans.append(scan_processes(library, options.proc, installed_vulnerable=vulnerable))
     partial = [scan for scan in scans if scan.partial]
@@ -268,6 +318,44 @@ def _runtime(
         )
     source = str(options.maps) if options.maps is not None else str(options.proc)
     return tuple(scans), f"processes from {source}" + (" (partial)" if partial else "")
+
+
+def _snapshot_runtime(
+    path: Path, installed: list[LibraryVerdict], diagnostics: Diagnostics
+) -> tuple[tuple[RuntimeScan, ...], str]:
+    """The processes the snapshot saved, judged as the live scan judged them then."""
+    from depgraph.runtime.library import library_files
+    from depgraph.runtime.owners import Owners
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.sources.snapshot import open_snapshot
+
+    snapshot = open_snapshot(path)
+    proc = snapshot.meta / "proc"
+    if not snapshot.captured("proc") or not proc.is_dir():
+        return (), f"running processes not looked at: {path} holds no processes"
+    owners = Owners(snapshot.root, use_cache=False)
+    scans = []
+    for verdict in installed:
+        library = library_files(snapshot.root, verdict.package.partition(":")[0])
+        if library is None:
+            diagnostics.warn(verdict.package, 0, "its shared objects are not known: not scanned")
+            continue
+        vulnerable = {
+            LibraryState.VULNERABLE: True,
+            LibraryState.FIXED: False,
+            LibraryState.UNKNOWN: None,
+        }[library_state(verdict)]
+        scans.append(
+            scan_saved(library, proc, str(path), installed_vulnerable=vulnerable, owners=owners)
+        )
+    partial = [scan for scan in scans if scan.partial]
+    if partial:
+        count = sum(len(scan.unreadable) for scan in partial)
+        diagnostics.warn(
+            f"{path}:proc", 0, f"{count} processes could not be read: the view is partial"
+        )
+    note = f"processes from {path} ({snapshot.manifest.time})"
+    return tuple(scans), note + (" (partial)" if partial else "")
 
 
 def _dependents(
@@ -330,7 +418,10 @@ def _dependents(
 
 
 def _keys(
-    root: Path | None, dependents: tuple[Dependent, ...], scans: tuple[RuntimeScan, ...]
+    root: Path | None,
+    dependents: tuple[Dependent, ...],
+    scans: tuple[RuntimeScan, ...],
+    snapshot: Path | None = None,
 ) -> tuple[KeyMaterial, ...]:
     """Keys and certificates of the servers at risk (their configuration under the root)."""
     if root is None:
@@ -345,4 +436,10 @@ def _keys(
     servers += [p.package for scan in scans for p in scan.processes if p.package]
     if not servers_for(servers):
         return ()
+    if snapshot is not None:
+        from depgraph.sources.snapshot_keys import snapshot_key_material
+
+        saved = snapshot_key_material(snapshot, servers)
+        if saved is not None:
+            return saved
     return find_key_material(root, servers)

@@ -99,6 +99,9 @@ def answer_package(
         where = resolve_in_root(root, f"usr/share/doc/{bare}") or root / "usr/share/doc" / bare
         if package is None:
             raise UsageError(f"{name} is not installed under {root} and has no changelog")
+        why = next((w for w in diagnostics.warnings if w.where.startswith(str(where))), None)
+        if why is not None:  # unreadable rather than absent: say so (one line, so not as a warning)
+            raise SourceError(why.where, f"{why.message}: no changelog of {name} can be read")
         raise SourceError(where, f"no readable changelog.Debian.gz for {name}")
     notes = tuple(e.detail for e in docs.evidence)
     if package is None:
@@ -126,7 +129,8 @@ def answer_file(
         raise SourceError(path, "no such file")
     changelog = read_changelog(path, diagnostics)
     if changelog is None or not changelog.entries:
-        raise SourceError(path, "no readable changelog entry")
+        why = next((w.message for w in diagnostics.warnings if w.where.startswith(str(path))), "")
+        raise SourceError(path, why or "no readable changelog entry")
     if since is not None:
         return _since(changelog, changelog.entries[0].package, since, output, diagnostics)
     assert cve is not None

@@ -49,6 +49,8 @@ from depgraph.package_files import PackageFiles
 from depgraph.sources.interface import PackageIndex
 
 SHOWN_SYMBOLS = 4
+NO_FILE_LIST = "no dpkg file list"
+"""``RoleVerdict.missing`` of an installed dependent whose ``var/lib/dpkg/info/*.list`` is absent."""
 
 
 @functools.cache
@@ -253,7 +255,7 @@ class Classifier:
             return self._without_files(node, package, hop, known, metadata, missing)
         files = self.files.files(package)
         if files is None:
-            why = "no dpkg file list" if node.installed else "not installed: no files"
+            why = NO_FILE_LIST if node.installed else "not installed: no files"
             return self._without_files(node, package, hop, known, metadata, why)
         metadata += list(_units(files)) or list(self._sibling_units(package))
         service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
@@ -270,7 +272,7 @@ class Classifier:
             readable = [f for f in self.files.elves(package, None) if not f.problem]
         plugged = [facts for facts in readable if facts not in linking and _calls(facts, target)]
         users = linking or plugged
-        self._programs[node.package] = _is_program(users) if users else None
+        self._programs[node.package] = is_program(users) if users else None
         clients = self._linked_client_libraries(readable)
         linked = self._linked_judged_library(readable, hops, known)
         same = self._same_software(package, known)
@@ -578,7 +580,7 @@ def _calls(facts: ElfFacts, target: TargetLibrary | None) -> bool:
     return target is not None and not facts.imports.isdisjoint(target.ssl_exports)
 
 
-def _is_program(files: list[ElfFacts]) -> bool:
+def is_program(files: list[ElfFacts]) -> bool:
     """The files that use the library are programs, not shared objects others load."""
     return bool(files) and not any(
         facts.soname or facts.path.endswith(".so") or ".so." in facts.path for facts in files

@@ -13,8 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from depgraph.commands import audit, changelog, graph, profiles, restart
+from depgraph.commands import audit, changelog, collect, graph, profiles, restart
 from depgraph.debian.backend import AptMissingError
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
@@ -22,24 +23,43 @@ from depgraph.errors import DepgraphError, UsageError
 MAX_WARNINGS_SHOWN = 20
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's one-line errors: no usage block, a pointer to ``--help``.
+    Subcommand parsers are of the same class (``add_subparsers`` uses the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("depgraph").strip()
+        where = f"{command}: " if command else ""
+        line = f"{where}{message} (see '{self.prog} --help')".replace("\n", " ")
+        self.exit(2, f"depgraph: error: {line}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; ``--help`` of each subcommand is the README's usage text."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="depgraph",
         description="Who is exposed through a vulnerable shared library on a Debian or Ubuntu system.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (audit, graph, restart, changelog, profiles):
+    for module in (audit, graph, restart, changelog, collect, profiles):
         module.register(commands)
     return parser
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            output.write_bytes(text)
+        else:
+            output.write_text(text, encoding="utf-8")
     except OSError as error:
         raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
 
@@ -68,13 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name the subcommand whose options these are not
+        _Parser(prog=f"depgraph {args.command}").error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
     diagnostics = Diagnostics(strict=not getattr(args, "lenient", False))
     try:
         outcome = args.run(args, diagnostics)
         _emit(outcome.text, getattr(args, "output", None))
     except DepgraphError as error:
-        _show_warnings(diagnostics)
+        # The contract's one line: warnings of a run that produced no report are left out (an
+        # error caused by an unreadable file says why itself).
         print(f"depgraph: error: {error.user_message()}", file=sys.stderr)
         return 2
     except AptMissingError as error:

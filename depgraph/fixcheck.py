@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -194,7 +194,7 @@ def read_package_docs(
     doc = f"usr/share/doc/{package}"
     link = resolve_in_root(root, doc, follow_last=False)
     real_dir = resolve_in_root(root, doc)
-    if link is not None and link.is_symlink() and real_dir is not None:
+    if link is not None and _is_link(link) and real_dir is not None:
         target = real_dir.name
         evidence.append(
             Evidence("changelog", f"/{doc} is a symlink to the docs of {target}", str(link))
@@ -207,12 +207,12 @@ def read_package_docs(
     paths: list[str] = []
     for name in names:
         path = resolve_in_root(root, f"{doc}/{name}")
-        if path is None or not path.is_file():
+        if path is None or not _may_read(path):
             continue
         changelog = read_changelog(path, diagnostics, str(path))
         paths.append(str(path))
         file_link = resolve_in_root(root, f"{doc}/{name}", follow_last=False)
-        if file_link is not None and file_link.is_symlink() and not evidence:
+        if file_link is not None and _is_link(file_link) and not evidence:
             evidence.append(
                 Evidence(
                     "changelog",
@@ -224,16 +224,32 @@ def read_package_docs(
     binnmu: DebianChangelog | None = None
     if changelog is not None and architecture:
         path = resolve_in_root(root, f"{doc}/changelog.Debian.{architecture}.gz")
-        if path is not None and path.is_file():
+        if path is not None and _may_read(path):
             binnmu = read_changelog(path, diagnostics, str(path))
             if binnmu is not None and binnmu.entries:
                 paths.append(str(path))
     upstream: UpstreamChanges | None = None
     if not native:
         path = resolve_in_root(root, f"{doc}/changelog.gz")
-        if path is not None and path.is_file():
+        if path is not None and _may_read(path):
             upstream = read_upstream_changes(path, diagnostics, str(path))
     return PackageDocs(changelog, upstream, tuple(evidence), tuple(paths), binnmu)
+
+
+def _may_read(path: Path) -> bool:
+    """``path`` is a file, or cannot be looked at (a doc directory without permission): reading it
+    then warns "cannot read: Permission denied" instead of the changelog silently not existing."""
+    try:
+        return path.is_file()
+    except OSError:
+        return True
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
 
 
 def changelog_finding(
@@ -295,6 +311,8 @@ def fix_states(
             detail = f"{library} is not installed according to {index.description}"
             if known is not None and known.state:
                 detail += f" (dpkg state: {known.state})"
+            elif root is not None and _removed(root, library, diagnostics):
+                detail += " (dpkg state: config-files)"
             verdicts.append(
                 LibraryVerdict(
                     package=library,
@@ -308,8 +326,69 @@ def fix_states(
             )
             continue
         for package in packages:
-            verdicts.append(_decide(profile, index, package, root, releases, openssl, diagnostics))
+            verdict = _decide(profile, index, package, root, releases, openssl, diagnostics)
+            verdicts.append(_unfinished(package, verdict, diagnostics))
     return tuple(verdicts)
+
+
+def _removed(root: Path, library: str, diagnostics: Diagnostics) -> bool:
+    """dpkg removed the library but kept its configuration files (``rc``): warn, since processes
+    started before the removal may still map it."""
+    from depgraph.sources.dpkg_status import dpkg_states, status_under
+
+    if dpkg_states(root).get(library) != "config-files":
+        return False
+    diagnostics.warn(
+        str(status_under(root)),
+        0,
+        f"{library}: dpkg state config-files (rc): removed, its files gone; processes started "
+        f"before the removal may still map it (depgraph restart --library {library})",
+    )
+    return True
+
+
+UNFINISHED = {
+    "half-installed": "its unpacking did not finish: the files on disk may be partly another version's",
+    "unpacked": "unpacked but not configured: the upgrade did not finish (services not restarted)",
+    "half-configured": "its configuration failed part-way: the upgrade did not finish",
+    "triggers-awaited": "it awaits another package's trigger processing",
+    "triggers-pending": "its triggers have not been processed yet",
+}
+"""dpkg(1) "Package states" short of ``installed``, and what each means for the fix."""
+UNTRUSTED_STATES = frozenset(("half-installed", "unpacked", "half-configured"))
+"""States in which a version's files or maintainer scripts are not known to be all in place: a fix
+is not called in until dpkg finishes (``dpkg --configure -a``, or a reinstall)."""
+
+
+def _unfinished(
+    package: Package, verdict: LibraryVerdict, diagnostics: Diagnostics
+) -> LibraryVerdict:
+    """A library package in an unfinished dpkg state: warned, the state in the evidence, and a
+    "fixed" that rests on its version lowered to ``unknown`` (a vulnerable one stays vulnerable)."""
+    state = package.state
+    if state is None or state not in UNFINISHED:
+        return verdict
+    meaning = UNFINISHED[state]
+    where, _ = _where(package.where)
+    diagnostics.warn(where or package.name, 0, f"{package.name}: dpkg state {state}: {meaning}")
+    evidence = (*verdict.evidence, Evidence("dpkg-status", f"dpkg state {state}: {meaning}", where))
+    if state not in UNTRUSTED_STATES or verdict.state not in (
+        FixState.FIXED,
+        FixState.FIXED_BACKPORT,
+        FixState.NOT_AFFECTED,
+    ):
+        return replace(verdict, evidence=evidence)
+    return replace(
+        verdict,
+        state=FixState.UNKNOWN,
+        evidence=evidence,
+        decided_by="dpkg-status",
+        reason=(
+            f"dpkg state {state} ({meaning}): not called {verdict.state.value} until dpkg "
+            f"finishes (dpkg --configure -a); otherwise: {verdict.reason}"
+        ),
+        fixed_in=None,
+    )
 
 
 def _decide(

@@ -16,7 +16,7 @@ from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError, UsageError
 from depgraph.model import Package
 from depgraph.rootpath import under_root
-from depgraph.sources.apt_cache import AptIndex
+from depgraph.sources.apt_cache import AptIndex, temp_dir_ready
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
 from depgraph.sources.dpkg_status import read_status, status_under
 from depgraph.sources.interface import PackageIndex
@@ -37,6 +37,8 @@ class SourceOptions:
     all_packages: bool = False
     installed_only: bool = False
     pure: bool = False
+    snapshot: Path | None = None
+    """A tarball written by ``depgraph collect``, read as the root of the host it came from."""
 
     @property
     def saved_files(self) -> bool:
@@ -48,6 +50,8 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
     """The package index the options describe."""
     if options.all_packages and options.installed_only:
         raise UsageError("--all and --installed-only contradict each other")
+    if options.snapshot is not None:
+        return _snapshot(options, diagnostics)
     if options.saved_files:
         if options.root is not None:
             raise UsageError("--root reads a whole tree; do not combine it with saved files")
@@ -56,8 +60,45 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
     if not root.is_dir():
         raise SourceError(root, "not a directory")
     if apt_pkg() is not None and not options.pure and _apt_safe(root):
-        return AptIndex(root, installed_only=not options.all_packages)
+        if not options.all_packages or temp_dir_ready():
+            return AptIndex(root, installed_only=not options.all_packages)
+        diagnostics.note(
+            str(root),
+            "no writable temporary directory for libapt (read-only system, no cache directory): "
+            "the apt lists are read in pure Python",
+        )
     return _tree(root, options, diagnostics)
+
+
+def _snapshot(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
+    """The packages of a snapshot, read from its unpacked tree like a ``--root``."""
+    from depgraph.sources.snapshot import open_snapshot
+
+    if options.root is not None or options.saved_files:
+        raise UsageError("--snapshot is a whole host; do not combine it with --root or saved files")
+    assert options.snapshot is not None
+    snapshot = open_snapshot(options.snapshot, diagnostics)
+    root = snapshot.root
+    index: PackageIndex
+    if apt_pkg() is not None and not options.pure:
+        apt = AptIndex(root, installed_only=not options.all_packages)
+        apt.description = snapshot.description
+        index = apt
+    else:
+        index = _tree(root, options, diagnostics, snapshot.description)
+    return index
+
+
+def tree_root(options: SourceOptions, diagnostics: Diagnostics) -> Path | None:
+    """The tree the options read files from (``/``, ``--root``, a snapshot's), None for saved
+    files, which have no tree."""
+    if options.snapshot is not None:
+        from depgraph.sources.snapshot import open_snapshot
+
+        return open_snapshot(options.snapshot, diagnostics).root
+    if options.saved_files:
+        return None
+    return options.root or Path("/")
 
 
 def _apt_safe(root: Path) -> bool:
@@ -72,7 +113,9 @@ def _apt_safe(root: Path) -> bool:
     return True
 
 
-def _tree(root: Path, options: SourceOptions, diagnostics: Diagnostics) -> Universe:
+def _tree(
+    root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
+) -> Universe:
     status_file = status_under(root)
     if not status_file.is_file():
         raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
@@ -86,7 +129,7 @@ def _tree(root: Path, options: SourceOptions, diagnostics: Diagnostics) -> Unive
         status=status,
         available=available,
         installed_only=not options.all_packages,
-        description=where if root == Path("/") else f"{where} under {root}",
+        description=label or (where if root == Path("/") else f"{where} under {root}"),
         diagnostics=diagnostics,
     )
 

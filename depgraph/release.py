@@ -117,6 +117,10 @@ def _codename_for(distribution: str, number: str) -> str | None:
     return None
 
 
+_LONGEST_VALUE = 4096
+"""Longer values are not shell-unquoted (os-release(5) values are a few dozen characters)."""
+
+
 def read_key_values(text: str) -> dict[str, str]:
     """``KEY=value`` lines with shell quoting, as os-release(5) and lsb-release write them."""
     values: dict[str, str] = {}
@@ -126,7 +130,8 @@ def read_key_values(text: str) -> dict[str, str]:
             continue
         key, _, raw = line.partition("=")
         try:
-            words = shlex.split(raw)
+            # shlex takes time quadratic in the length of a word: a hostile 1 MB line took minutes
+            words = shlex.split(raw) if len(raw) <= _LONGEST_VALUE else [raw.strip("\"'")]
         except ValueError:
             words = [raw.strip("\"'")]
         values[key.strip()] = " ".join(words)

@@ -37,7 +37,7 @@ def resolve_in_root(root: Path, path: str, *, follow_last: bool = True) -> Path 
                 current = current.parent
             continue
         candidate = current / part
-        if candidate.is_symlink() and (pending or follow_last):
+        if _is_symlink(candidate) and (pending or follow_last):
             links += 1
             if links > MAX_LINKS:
                 return None
@@ -51,6 +51,15 @@ def resolve_in_root(root: Path, path: str, *, follow_last: bool = True) -> Path 
             continue
         current = candidate
     return current
+
+
+def _is_symlink(path: Path) -> bool:
+    """``path`` is a symlink; False when it cannot be looked at (a directory on the way without
+    search permission): the caller's open then fails and says so, as it would for any file."""
+    try:
+        return path.is_symlink()
+    except OSError:
+        return False
 
 
 def under_root(root: Path, path: str) -> Path:

@@ -14,5 +14,6 @@ from dataclasses import dataclass
 class Outcome:
     """What a command produced: the report and the exit status (contract: 0 fine, 1 findings)."""
 
-    text: str
+    text: str | bytes
+    """The report; bytes for a binary format (``--format png``)."""
     status: int = 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
+from depgraph.commands.graph import add_picture_options
 from depgraph.commands.options import add_source_options, source_options
 
 if TYPE_CHECKING:
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
 FORMATS = {"table": "report_table", "json": "report_json", "csv": "report_csv"}
 FORMATS["markdown"] = "report_markdown"
+FORMATS.update(html="report_html", svg="report_svg", openvex="report_openvex")
+PICTURES = frozenset(("html", "svg"))
+"""Formats that draw the graph (``--max-nodes``, ``--fold-depth``, ``--expand``)."""
 LEVELS = ("critical", "high", "medium", "low")
 
 
@@ -59,6 +63,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--format", choices=list(FORMATS), default="table", help="output format (default: table)"
     )
     audit.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE")
+    add_picture_options(audit, "html, svg")
     audit.add_argument(
         "--fail-on",
         choices=LEVELS,
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
 
     if args.pure:
         use_pure()
+    extra = _picture_arguments(args, diagnostics)
     diagnostics.progress = Progress.for_terminal(sys.stderr)
     options = AuditOptions(
         sources=source_options(args),
@@ -127,4 +133,26 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
         and not os.environ.get("NO_COLOR")
     )
     module = importlib.import_module(f"depgraph.formats.{FORMATS[args.format]}")
-    return Outcome(module.render_report(report, steps, color=color), status)
+    return Outcome(module.render_report(report, steps, color=color, **extra), status)
+
+
+def _picture_arguments(args: argparse.Namespace, diagnostics: Diagnostics) -> dict[str, int | None]:
+    """How much of the graph ``html`` and ``svg`` draw; checks for Graphviz before the audit
+    runs (``svg`` cannot do without it; ``html`` goes on without the picture, with a warning)."""
+    from depgraph.commands.graph import picture_limits
+    from depgraph.formats.graphviz import GraphvizError, dot_program
+
+    if args.format not in PICTURES:
+        return {}
+    if dot_program() is None:
+        if args.format == "svg":
+            raise GraphvizError(
+                "--format svg needs Graphviz's 'dot', which is not installed (apt-get install graphviz)"
+            )
+        diagnostics.warn(
+            "dot",
+            0,
+            "Graphviz is not installed: the HTML report has no picture (apt-get install graphviz)",
+        )
+    max_nodes, fold_depth = picture_limits(args)
+    return {"max_nodes": max_nodes, "fold_depth": fold_depth}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="tree",
         help="output format (default: tree)",
     )
+    add_picture_options(graph)
     graph.add_argument("--recommends", action="store_true", help="also follow Recommends")
     graph.add_argument("--suggests", action="store_true", help="also follow Suggests")
     graph.add_argument(
@@ -49,12 +51,44 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     graph.set_defaults(run=run)
 
 
+def add_picture_options(parser: argparse.ArgumentParser, formats: str = "dot, svg, png") -> None:
+    """``--max-nodes``, ``--fold-depth`` and ``--expand``: how much of a large graph is drawn."""
+    group = parser.add_argument_group(f"pictures (--format {formats})")
+    group.add_argument(
+        "--max-nodes",
+        type=int,
+        metavar="N",
+        default=60,
+        help="draw at most N packages; the rest fold into '+N more' nodes (default: 60)",
+    )
+    group.add_argument(
+        "--fold-depth",
+        type=int,
+        metavar="N",
+        help="also fold every package more than N relationships from the library",
+    )
+    group.add_argument("--expand", action="store_true", help="draw every package, fold nothing")
+
+
+def picture_limits(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """``(max_nodes, fold_depth)`` from the options; None for no limit."""
+    from depgraph.errors import UsageError
+
+    if args.max_nodes < 2:
+        raise UsageError("--max-nodes must be at least 2")
+    if args.fold_depth is not None and args.fold_depth < 1:
+        raise UsageError("--fold-depth must be at least 1")
+    if args.expand:
+        return None, None
+    return args.max_nodes, args.fold_depth
+
+
 def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     """Build the graph and render it in the chosen format."""
     from depgraph.classic import classic_dependents
     from depgraph.debian.backend import use_pure
     from depgraph.errors import UsageError
-    from depgraph.formats import NEEDS_EDGES, NEEDS_ROLES, graph_renderer
+    from depgraph.formats import NEEDS_EDGES, NEEDS_ROLES, PICTURE_FORMATS, graph_renderer
     from depgraph.graph import reverse_closure
     from depgraph.load import open_index
     from depgraph.model import DEPENDENCY_KINDS, RelationKind
@@ -91,9 +125,33 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
         f"{len(graph.dependents)} dependents of {', '.join(graph.targets)} "
         f"in {index.description} ({index.backend})"
     )
+    if args.format in PICTURE_FORMATS:
+        return Outcome(_picture(args, graph, index, options))
     if args.format in NEEDS_ROLES:
         graph = with_roles(graph, index, options)
     return Outcome(graph_renderer(args.format)(graph))
+
+
+def _picture(
+    args: argparse.Namespace, graph: DependencyGraph, index: PackageIndex, options: SourceOptions
+) -> str | bytes:
+    """The folded picture, its drawn packages classified (shaped by role)."""
+    import sys
+
+    from depgraph.errors import UsageError
+    from depgraph.formats import graph_svg
+    from depgraph.formats.picture import select
+
+    max_nodes, fold_depth = picture_limits(args)
+    if args.format == "png" and args.output is None and sys.stdout.isatty():
+        raise UsageError("--format png writes binary data: give -o FILE or redirect stdout")
+    drawn = with_roles(select(graph, max_nodes=max_nodes, fold_depth=fold_depth), index, options)
+    graph = replace(graph, roles=drawn.roles)
+    if args.format == "png":
+        return graph_svg.graph_png(graph, max_nodes=max_nodes, fold_depth=fold_depth)
+    if args.format == "svg":
+        return graph_svg.graph_svg(graph, max_nodes=max_nodes, fold_depth=fold_depth)
+    return graph_svg.graph_dot(graph, max_nodes=max_nodes, fold_depth=fold_depth)
 
 
 def with_roles(
@@ -104,11 +162,16 @@ def with_roles(
 
     from depgraph.classify import Classifier, TargetLibrary, target_library
     from depgraph.elf_cache import ElfCache
-    from depgraph.package_files import RootFiles
+    from depgraph.package_files import PackageFiles, RootFiles
 
     root: Path | None = None if options.saved_files else (options.root or Path("/"))
-    cache = ElfCache(root) if root is not None else None
-    files = RootFiles(root, cache) if root is not None else None
+    cache = ElfCache(root) if root is not None and options.snapshot is None else None
+    files: PackageFiles | None = RootFiles(root, cache) if root is not None else None
+    if options.snapshot is not None:
+        from depgraph.sources.snapshot import open_snapshot
+        from depgraph.sources.snapshot_files import SnapshotFiles
+
+        files = SnapshotFiles(open_snapshot(options.snapshot))
     targets: dict[str, TargetLibrary | None] = {}
     for target in graph.targets:
         package = index.lookup(target)

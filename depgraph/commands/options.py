@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """``--root``, ``--status``, ``--packages``, ``--dpkg-list``, ``--rdepends`` and the scope."""
+    """``--root``, ``--status``, ``--packages``, ``--dpkg-list``, ``--snapshot``, ``--rdepends``
+    and the scope."""
     group = parser.add_argument_group("where the packages come from (default: this system)")
     group.add_argument(
         "--root", type=Path, metavar="DIR", help="read a chroot or unpacked image like /"
@@ -26,6 +27,9 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="an apt Packages index (plain, .gz, .xz, .lz4); repeatable",
     )
     group.add_argument("--dpkg-list", type=Path, metavar="FILE", help="saved 'dpkg -l' output")
+    group.add_argument(
+        "--snapshot", type=Path, metavar="FILE", help="a tarball written by 'depgraph collect'"
+    )
     group.add_argument(
         "--rdepends",
         type=Path,
@@ -64,6 +68,7 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         status=args.status,
         packages=tuple(args.packages),
         dpkg_list=args.dpkg_list,
+        snapshot=getattr(args, "snapshot", None),
         rdepends=tuple(args.rdepends),
         all_packages=args.all_packages,
         installed_only=args.installed_only,

@@ -130,17 +130,10 @@ def _vulnerable(args: argparse.Namespace, root: Path, library: LibraryFiles) -> 
 def _scan(
     args: argparse.Namespace, root: Path, library: LibraryFiles, vulnerable: bool | None
 ) -> RuntimeScan | None:
-    from depgraph.errors import SourceError
-    from depgraph.runtime.scan import scan_maps_file, scan_processes
+    from depgraph.runtime.scan import read_maps_text, scan_maps_file, scan_processes
 
     if args.maps is not None:
-        try:
-            text = args.maps.read_text(encoding="utf-8", errors="surrogateescape")
-        except IsADirectoryError:
-            raise SourceError(args.maps, "is a directory, not a saved maps file") from None
-        except OSError as error:
-            raise SourceError(args.maps, f"cannot read: {error.strerror or error}") from None
-        return scan_maps_file(library, args.maps, text)
+        return scan_maps_file(library, args.maps, read_maps_text(args.maps))
     if not _is_live(root):
         return None
     # The table shows only what needs a restart; JSON lists every process mapping the library.
@@ -160,6 +153,20 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     vulnerable = _vulnerable(args, root, library)
     scan = _scan(args, root, library, vulnerable)
     warnings: list[str] = []
+    if args.fixed_version is not None and vulnerable is None:
+        warnings.append(
+            f"no installed version of {library.package} in the dpkg status under {root}: "
+            "--fixed-version cannot judge the installed copy (only deleted or replaced ones count)"
+        )
+    if library.package is not None and not library.paths:
+        from depgraph.runtime.library import installed_in_status
+
+        if library.package in installed_in_status(root):
+            warnings.append(
+                f"{library.package} is installed but has no dpkg file list under {root}: its "
+                f"sonames are guessed from its name ({', '.join(sorted(library.names))}); "
+                "plugins and other shared objects it ships are not looked for"
+            )
     if scan is None:
         warnings.append(
             f"--root {root} is not the running system: no processes were scanned (depgraph never "
@@ -240,7 +247,25 @@ def _unreadable_hint() -> str:
 
     if os.geteuid() != 0:
         return "not root: run as root to see them"
+    if not _may_ptrace():
+        return "root without CAP_SYS_PTRACE: run with full privileges to see them"
     return "even as root: another user namespace or a protected process"
+
+
+CAP_SYS_PTRACE = 19
+"""capabilities(7): reading another user's (or a more privileged) process's maps needs it."""
+
+
+def _may_ptrace() -> bool:
+    """This process has CAP_SYS_PTRACE in its effective set (proc(5), ``CapEff``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> CAP_SYS_PTRACE & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 def _stamp(seconds: float | None) -> str | None:

@@ -150,12 +150,13 @@ def parse_changelog(
                 where, first + 1, f"text before the first entry: {quoted(lines[first])}; ignored"
             )
     for start, end in blocks:
-        block = lines[start:end]
         # Trailing blank lines and comments (trimming notes, editor variables) belong to no entry.
-        while len(block) > 1 and (not block[-1].strip() or block[-1].startswith("#")):
-            if _TRIMMED.match(block[-1]):
-                trimmed_at = start + len(block)
-            block = block[:-1]
+        # Found by index and cut once: cutting a line at a time is quadratic in the blank lines.
+        while end - start > 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+            if _TRIMMED.match(lines[end - 1]):
+                trimmed_at = end
+            end -= 1
+        block = lines[start:end]
         entry = _entry(block, start + 1, where, diagnostics)
         if entry is not None:
             entries.append(entry)

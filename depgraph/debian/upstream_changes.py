@@ -41,11 +41,13 @@ def debian_form(version: str) -> str:
 
 def branch(version: str) -> str:
     """OpenSSL's release branch: ``1.0.1`` for ``1.0.1g``, ``3.0`` for ``3.0.22``."""
-    match = re.match(r"\d+(?:\.\d+)*", version)
+    match = re.match(r"[0-9]+(?:\.[0-9]+)*", version)
     if match is None:
         return version
     numbers = match.group(0).split(".")
-    return ".".join(numbers[:2]) if numbers and int(numbers[0]) >= 3 else match.group(0)
+    major = numbers[0].lstrip("0")
+    modern = len(major) > 1 or major >= "3"  # no int(): 5,000 digits are more than it takes
+    return ".".join(numbers[:2]) if modern else match.group(0)
 
 
 @dataclass(frozen=True, slots=True)

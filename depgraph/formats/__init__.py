@@ -17,17 +17,23 @@ GRAPH_FORMATS: dict[str, str] = {
     "json": "json_graph",
     "names": "names",
     "dot": "dot",
+    "svg": "graph_svg",
+    "png": "graph_svg",
     "graphml": "graphml",
 }
 """``--format`` choices of ``depgraph graph`` (in the order ``--help`` lists them) and their modules."""
 
 
-NEEDS_EDGES = frozenset(("table", "json", "dot", "graphml"))
+NEEDS_EDGES = frozenset(("table", "json", "dot", "svg", "png", "graphml"))
 """Formats that show relationships; the others need only the nodes and their paths."""
 
 
 NEEDS_ROLES = frozenset(("table", "json"))
 """Formats that show each dependent's TLS role (classifying reads the packages' ELF files)."""
+
+
+PICTURE_FORMATS = frozenset(("dot", "svg", "png"))
+"""Formats drawn from ``depgraph.formats.picture``: folded (``--max-nodes``), roles of drawn nodes."""
 
 
 def graph_renderer(name: str) -> Callable[[DependencyGraph], str]:

@@ -173,6 +173,8 @@ def parse_profile(data: bytes, where: str) -> Profile:
         raise ProfileError(where, f"not UTF-8 ({error.reason})") from None
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(where, f"not valid TOML: {error}") from None
+    except ValueError as error:  # tomllib lets int()'s 4,300-digit limit out as it is
+        raise ProfileError(where, f"not a usable TOML file: {error}") from None
     return _profile(table, where)
 
 

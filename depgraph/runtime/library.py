@@ -148,7 +148,24 @@ def default_package(root: Path) -> str:
     for candidate in DEFAULT_CANDIDATES:
         if installed(root, candidate):
             return candidate
+    # No file list (a minimised image, a damaged dpkg database): dpkg's status file still knows.
+    in_status = installed_in_status(root)
+    for candidate in DEFAULT_CANDIDATES:
+        if candidate in in_status:
+            return candidate
     return "libssl1.0.0"
+
+
+def installed_in_status(root: Path) -> frozenset[str]:
+    """Packages whose files dpkg's status file under ``root`` says are on disk (any state but
+    ``not-installed`` and ``config-files``, dpkg(1) "Package states"); empty when unreadable."""
+    from depgraph.sources.dpkg_status import dpkg_states
+
+    return frozenset(
+        name
+        for name, state in dpkg_states(root).items()
+        if state not in ("not-installed", "config-files")
+    )
 
 
 def _shared_object(path: str) -> bool:

@@ -482,7 +482,43 @@ def _package_name(listed: str | None) -> str | None:
     return listed.partition(":")[0] if listed else None
 
 
-_GREP_PREFIX = r"^(?:\S*?/proc/(\d+)/maps:|(\d+):)"
+_GREP_PREFIX = r"^(?:\S*?/proc/([0-9]{1,10})/maps:|([0-9]{1,10}):)"
+"""grep's file or line-number prefix; a pid has at most 10 digits (int() refuses 4,300)."""
+_MAPS_LINE = re.compile(r"[0-9a-f]+-[0-9a-f]+ [-rwxsp]{4} [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ \d+")
+"""proc(5): ``address perms offset dev inode [pathname]``."""
+
+
+def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
+    """The text of a saved maps file (``--maps``), or an error saying why it is not one.
+
+    Empty is valid (the advice's grep found nothing). Binary or compressed data, or text without a
+    single maps line, is an input error: read as maps it would show no process, a false "fine".
+    """
+    from depgraph.errors import ParseError, SourceError
+
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SourceError(path, "is a directory, not a saved maps file") from None
+    except OSError as error:
+        raise SourceError(path, f"cannot read: {error.strerror or error}") from None
+    if data.startswith(b"\x1f\x8b"):
+        raise SourceError(path, "gzip data: give the saved maps text itself (gunzip it first)")
+    if b"\0" in data[:4096]:
+        raise SourceError(path, "binary data, not saved /proc/PID/maps text")
+    text = data.decode("utf-8", errors=errors)
+    first = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        first = first or number
+        if _MAPS_LINE.match(re.sub(_GREP_PREFIX, "", line)):
+            return text
+    if first:
+        raise ParseError(
+            path, first, "not /proc/PID/maps text (no 'address perms offset dev inode')"
+        )
+    return text
 
 
 def scan_maps_file(library: LibraryFiles, path: Path, text: str) -> RuntimeScan:

@@ -13,12 +13,18 @@ from __future__ import annotations
 import enum
 import ipaddress
 import os
+import re
 import sys
 from dataclasses import dataclass
 
 TCP_LISTEN = "0A"
 UDP_UNCONNECTED = "07"
 TABLES = (("tcp", 4), ("tcp6", 6), ("udp", 4), ("udp6", 6))
+_LOCAL = {
+    4: re.compile(r"([0-9A-Fa-f]{8}):([0-9A-Fa-f]{4})"),
+    6: re.compile(r"([0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})"),
+}
+"""A local address as the kernel prints it (``%08X:%04X``, IPv6 as four such words)."""
 
 
 class Scope(enum.Enum):
@@ -86,13 +92,21 @@ def parse_table(text: str, protocol: str, version: int) -> dict[int, Listener]:
         local, remote = fields[1], fields[2]
         if protocol == "udp" and remote.split(":")[0].strip("0"):
             continue
-        host, _, port = local.partition(":")
+        parts = _LOCAL[version].fullmatch(local)
+        inode_text = fields[9]
+        if (
+            parts is None
+            or not (inode_text.isascii() and inode_text.isdigit())
+            or len(inode_text) > 20
+        ):
+            continue  # int() would take "-1", "1_0" or 5,000 digits; the kernel writes none of them
+        host, port = parts.groups()
         try:
             address = _ipv4(host) if version == 4 else _ipv6(host)
-            inode = int(fields[9])
-            number = int(port, 16)
         except ValueError:
             continue
+        inode = int(inode_text)
+        number = int(port, 16)
         if inode == 0:
             continue
         found[inode] = Listener(protocol, version, address, number, scope_of(address), inode)

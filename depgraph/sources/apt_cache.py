@@ -10,6 +10,7 @@ the full cache, like ``apt-cache``. ``rootdir`` handling follows python-apt's ``
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import replace
@@ -56,7 +57,11 @@ class AptIndex:
         root = root.resolve()
         status = root / "var/lib/dpkg/status"
         if not status.is_file():
-            raise SourceError(status, "no dpkg status file")
+            raise SourceError(status, "no dpkg status file (is this the root of a Debian system?)")
+        if not installed_only and not temp_dir_ready():
+            raise SourceError(
+                shown, "libapt needs a writable TMPDIR, /tmp or $XDG_CACHE_HOME to read the lists"
+            )
         _configure(module, root, status, installed_only)
         try:
             self._cache = module.Cache(None)
@@ -249,6 +254,21 @@ class AptIndex:
         return f"{package.name}:{arch}"
 
 
+def temp_dir_ready() -> bool:
+    """A directory libapt can write its temporary files in (it splits the lists' clearsigned
+    ``InRelease`` files there): ``$TMPDIR`` or ``/tmp`` as libapt's ``GetTempDir`` picks, else
+    depgraph's own cache directory, set as ``TMPDIR`` for this process (a read-only system).
+    False when none is writable: the pure-Python readers, which need none, are used then."""
+    current = os.environ.get("TMPDIR") or "/tmp"
+    if os.path.isdir(current) and os.access(current, os.R_OK | os.W_OK | os.X_OK):
+        return True
+    private = cache_dir("tmp")
+    if private is None:
+        return False
+    os.environ["TMPDIR"] = str(private)
+    return True
+
+
 _CONFIG_KEYS = ("Dir", "Dir::State::status", "Dir::Etc::sourcelist", "Dir::Etc::sourceparts")
 
 
@@ -285,7 +305,10 @@ def _configure(apt: Any, root: Path, status: Path, installed_only: bool) -> None
         for key in _CONFIG_KEYS:
             _defaults[key] = config.find(key)
         _defaults["APT::Architecture"] = config.find("APT::Architecture")
-        _defaults["APT::Architectures"] = " ".join(config.value_list("APT::Architectures"))
+        _defaults["APT::Architectures"] = " ".join(
+            config.value_list("APT::Architectures")
+            or _dpkg_architectures(_defaults["APT::Architecture"])
+        )
     live = root == Path("/")
     config.set("Dir", _defaults["Dir"] if live else str(root))
     config.set("Dir::State::status", str(status))
@@ -309,6 +332,23 @@ def _configure(apt: Any, root: Path, status: Path, installed_only: bool) -> None
     for extra in arches:
         config.set("APT::Architectures::", extra)
     apt.init_system()
+
+
+DPKG_ARCH_FILE = Path("/var/lib/dpkg/arch")
+"""dpkg's list of the architectures added with ``dpkg --add-architecture`` (one per line)."""
+
+
+def _dpkg_architectures(native: str) -> list[str]:
+    """The live system's architectures: the native one and those in dpkg's ``arch`` file.
+
+    What ``dpkg --print-foreign-architectures`` prints, read from the file it reads; left unset,
+    libapt would run that command itself, and depgraph runs no program but ``openssl version -a``.
+    """
+    try:
+        lines = DPKG_ARCH_FILE.read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        lines = []
+    return list(dict.fromkeys(arch for arch in (native, *lines) if arch))
 
 
 _DPKG_ARCH = re.compile(r"^Package: dpkg\n(?:[^\n]+\n)*?Architecture: (\S+)", re.MULTILINE)

@@ -6,6 +6,7 @@ Every paragraph is a package dpkg knows of, with its ``Status: want flag state``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from depgraph.diagnostics import Diagnostics
@@ -24,3 +25,22 @@ def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
 def status_under(root: Path) -> Path:
     """Where dpkg keeps its status file under ``root``."""
     return under_root(root, str(STATUS_PATH))
+
+
+_NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
+
+
+def dpkg_states(root: Path) -> dict[str, str]:
+    """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
+    by a quick scan (no full parse); empty when the file cannot be read."""
+    try:
+        text = status_under(root).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    states: dict[str, str] = {}
+    for paragraph in text.split("\n\n"):
+        fields = dict(_NAME_AND_STATUS.findall(paragraph))
+        words = fields.get("Status", "").split()
+        if "Package" in fields and len(words) == 3:
+            states.setdefault(fields["Package"].strip(), words[2])
+    return states

@@ -1,0 +1,242 @@
+"""The processes of a snapshot: what ``depgraph collect`` saved of ``/proc`` (proc(5)), read back
+into the same :class:`~depgraph.runtime.scan.RuntimeScan` a live scan gives.
+
+The collector (Python or the POSIX shell one) writes under ``depgraph-snapshot/proc/``:
+
+``btime``, ``clk_tck``   the boot time (``/proc/stat``) and clock ticks per second
+``scanned``              how many processes had maps
+``unreadable``           ``PID COMM`` of the processes whose maps could not be read
+``PID/maps``             the maps lines naming the library, as ``grep -n`` prints them
+``PID/stat``, ``PID/cgroup``, ``PID/uid``, ``PID/exe`` (the ``exe`` link's target, as text)
+``PID/fd``               the ``socket:[INODE]`` targets of its descriptors (absent: unreadable)
+``PID/net/{tcp,tcp6,udp,udp6}``  its network namespace's tables
+``PID/files``            ``DEV INODE MTIME PATH`` of each mapped path as the process saw it then
+                         (``missing``/``unreadable`` in place of the numbers)
+``PID/map_files``        ``ADDRESS DEV INODE`` of ``/proc/PID/map_files/ADDRESS``
+
+The states are judged exactly as the live scan judges them (``mapping_state``), from the identities
+recorded at collection time: the answer is the host's at that moment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from depgraph.model import Evidence
+from depgraph.runtime.cgroup import Placement, placement
+from depgraph.runtime.library import LibraryFiles
+from depgraph.runtime.maps import Mapping, MappingState, library_mappings, mapping_state
+from depgraph.runtime.owners import Owners
+from depgraph.runtime.scan import _RANK, ProcessExposure, RuntimeScan, _state_reason
+from depgraph.runtime.sockets import TABLES, Listener, parse_table
+
+_Identity = tuple[int, int, int, float] | None
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+
+
+def _number(path: Path) -> int | None:
+    text = _text(path)
+    try:
+        return int(text.strip()) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _identities(text: str) -> dict[str, _Identity | str]:
+    """``files``: path -> (major, minor, inode, mtime), or ``missing``/``unreadable``."""
+    found: dict[str, _Identity | str] = {}
+    for line in text.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) != 4:
+            continue
+        device, inode, mtime, path = fields
+        if device in ("missing", "unreadable"):
+            found[path] = device
+            continue
+        try:
+            dev = int(device)
+            found[path] = (os.major(dev), os.minor(dev), int(inode), float(mtime))
+        except ValueError:
+            found[path] = "unreadable"
+    return found
+
+
+def _map_files(text: str) -> dict[str, tuple[int, int, int]]:
+    found = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 3:
+            continue
+        try:
+            dev = int(fields[1])
+            found[fields[0]] = (os.major(dev), os.minor(dev), int(fields[2]))
+        except ValueError:
+            continue
+    return found
+
+
+def _maps(text: str) -> tuple[str, dict[int, int]]:
+    """The saved lines as one maps text, and each line's number in the process's whole maps."""
+    lines = []
+    numbers = {}
+    for index, line in enumerate(text.splitlines(), 1):
+        number, colon, rest = line.partition(":")
+        if colon and number.isdigit():
+            numbers[index] = int(number)
+            lines.append(rest)
+        else:
+            lines.append(line)
+    return "\n".join(lines), numbers
+
+
+def _state(
+    mapping: Mapping,
+    current: _Identity | str | None,
+    exact: tuple[int, int, int] | None,
+    started: float | None,
+) -> MappingState:
+    if mapping.deleted:
+        return MappingState.DELETED
+    if current is None or current == "unreadable":
+        return MappingState.UNKNOWN
+    if current == "missing":
+        return mapping_state(mapping, None)
+    assert not isinstance(current, str)
+    if exact is not None:
+        # what the live scan reads from map_files when the maps line's device is not stat's
+        mapping = replace(mapping, device=f"{exact[0]:x}:{exact[1]:x}", inode=exact[2])
+    return mapping_state(mapping, current[:3], modified=current[3], started=started)
+
+
+def _listeners(directory: Path) -> tuple[Listener, ...] | None:
+    fd = _text(directory / "fd")
+    if fd is None:
+        return None
+    inodes = set()
+    for line in fd.splitlines():
+        line = line.strip()
+        if line.startswith("socket:[") and line.endswith("]") and line[8:-1].isdigit():
+            inodes.add(int(line[8:-1]))
+    if not inodes:
+        return ()
+    tables: dict[int, Listener] = {}
+    for name, version in TABLES:
+        text = _text(directory / "net" / name)
+        if text is not None:
+            tables.update(parse_table(text, name.rstrip("6"), version))
+    found = [tables[inode] for inode in inodes if inode in tables]
+    return tuple(sorted(found, key=lambda s: (s.protocol, s.version, s.port, s.address)))
+
+
+def scan_saved(
+    library: LibraryFiles,
+    proc: Path,
+    source: str,
+    *,
+    installed_vulnerable: bool | None = None,
+    owners: Owners | None = None,
+) -> RuntimeScan:
+    """The processes saved under ``proc`` that map ``library`` (``source`` names the snapshot)."""
+    boot = _number(proc / "btime")
+    ticks = _number(proc / "clk_tck") or 100
+    found: list[ProcessExposure] = []
+    try:
+        entries = sorted(int(name) for name in os.listdir(proc) if name.isdigit())
+    except OSError:
+        entries = []
+    for pid in entries:
+        directory = proc / str(pid)
+        maps_text = _text(directory / "maps")
+        stat = _text(directory / "stat")
+        if maps_text is None or stat is None:
+            continue
+        body, numbers = _maps(maps_text)
+        mappings = library_mappings(body, library)
+        if not mappings:
+            continue
+        mappings = tuple(replace(m, line=numbers.get(m.line, m.line)) for m in mappings)
+        head, _, tail = stat.rpartition(")")
+        command, rest = head.partition("(")[2], tail.split()
+        started = None
+        if boot is not None and len(rest) > 19 and rest[19].isdigit():
+            started = boot + int(rest[19]) / ticks
+        identities = _identities(_text(directory / "files") or "")
+        exact = _map_files(_text(directory / "map_files") or "")
+        judged = [
+            (_state(m, identities.get(m.path), exact.get(m.address), started), m) for m in mappings
+        ]
+        judged.sort(key=lambda pair: (_RANK[pair[0]], "libssl" not in pair[1].path, pair[1].path))
+        ordered = tuple(m for _, m in judged)
+        states = tuple(s for s, _ in judged)
+        exe = _text(directory / "exe")
+        exe = exe.strip("\n") if exe else None
+        exe_deleted = False
+        if exe is not None and exe.endswith(" (deleted)"):
+            exe, exe_deleted = exe[: -len(" (deleted)")], True
+        cgroup = _text(directory / "cgroup")
+        where: Placement | None = placement(cgroup) if cgroup is not None else None
+        listening = _listeners(directory)
+        shown = f"{source}:{proc.name}/{pid}"
+        evidence = [
+            Evidence(
+                "proc-maps",
+                f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} inode {m.inode}: "
+                f"{state.value}",
+                path=f"{shown}/maps",
+                line=m.line,
+            )
+            for m, state in zip(ordered, states, strict=True)
+        ]
+        if where is not None and (where.unit or where.container):
+            evidence.append(Evidence("cgroup", where.cgroup, path=f"{shown}/cgroup"))
+        for listener in listening or ():
+            evidence.append(
+                Evidence(
+                    "listening-socket",
+                    f"{listener} ({listener.scope.value}, inode {listener.inode})",
+                    path=f"{shown}/net/{listener.protocol}{'6' if listener.version == 6 else ''}",
+                )
+            )
+        found.append(
+            ProcessExposure(
+                pid=pid,
+                command=command,
+                exe=exe,
+                package=None,
+                uid=_number(directory / "uid"),
+                started=started,
+                placement=where,
+                mappings=ordered,
+                states=states,
+                reason=_state_reason(states, installed_vulnerable),
+                listening=listening,
+                evidence=tuple(evidence),
+                exe_deleted=exe_deleted,
+            )
+        )
+    if owners is not None and found:
+        exes = [p.exe for p in found if p.exe and p.placement and not p.placement.container]
+        known = owners.owners([e for e in exes if e is not None])
+        found = [
+            replace(p, package=(known[p.exe] or "").partition(":")[0] or None)
+            if p.exe in known
+            else p
+            for p in found
+        ]
+    unreadable = []
+    for line in (_text(proc / "unreadable") or "").splitlines():
+        number, _, name = line.partition(" ")
+        if number.isdigit():
+            unreadable.append((int(number), name))
+    scanned = _number(proc / "scanned") or len(entries)
+    return RuntimeScan(
+        library, tuple(found), scanned + len(unreadable), tuple(unreadable), source, True
+    )

@@ -1,0 +1,384 @@
+"""``depgraph collect`` and ``--snapshot``: a snapshot of this machine audits like the machine, the
+shell collector writes what the reader accepts, and hostile tarballs are refused with one line.
+
+The live comparison runs a real TLS-capable process (Python's ``ssl`` maps ``libssl.so.3``)
+listening on 127.0.0.1 during the live audits and the collection.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, require_tool, run_depgraph
+
+PROFILE = "openssl-cve-2022-3602"
+COLLECTOR = REPO / "depgraph" / "collect" / "collect.sh"
+AUDIT_2012 = REPO / "fixtures" / "audit" / "ubuntu-12.04-server" / "root"
+"""Real files of an Ubuntu 12.04 server of April 2014 (fixtures/audit/README.md)."""
+MANIFEST = {
+    "format": "depgraph-snapshot/1",
+    "host": "test",
+    "time": "2014-04-08T12:00:00+00:00",
+    "kernel": "Linux",
+    "collector": "test",
+    "libraries": ["libssl1.0.0"],
+    "captured": ["dpkg-status", "dpkg-lists"],
+    "missing": [],
+}
+SERVER = (
+    "import socket, ssl, sys, time\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+    "print(s.getsockname()[1], flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def _installed(package: str) -> bool:
+    return any(Path("/var/lib/dpkg/info").glob(f"{package}*.list"))
+
+
+@pytest.fixture(scope="module")
+def tls_process() -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    process.stdout.readline()  # listening
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _audit(*args: str | Path) -> dict[str, object]:
+    done = run_depgraph("audit", "--profile", PROFILE, "--format", "json", *args)
+    assert done.status in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    assert isinstance(report, dict)
+    return report
+
+
+def _packages(report: dict[str, object]) -> dict[str, tuple[object, ...]]:
+    packages = report["packages"]
+    assert isinstance(packages, list)
+    return {
+        p["package"]: (p["installed"], p["role"], p["component"], p["relation"], p["risk"])
+        for p in packages
+    }
+
+
+def _libraries(report: dict[str, object]) -> list[tuple[object, ...]]:
+    libraries = report["library"]
+    assert isinstance(libraries, list)
+    return [(v["package"], v["version"], v["state"], v["decided_by"]) for v in libraries]
+
+
+def _processes(report: dict[str, object]) -> dict[int, tuple[object, ...]]:
+    processes = report["processes"]
+    assert isinstance(processes, list)
+    return {
+        p["pid"]: (
+            p["exe"],
+            p["package"],
+            p["unit"],
+            p["reason"],
+            p["needs_restart"],
+            [(m["path"], m["state"]) for m in p["mappings"]],
+            p["listening"],
+            p["uid"],
+            p["started"],
+        )
+        for p in processes
+    }
+
+
+@pytest.fixture(scope="module")
+def live_and_snapshot(
+    tls_process: subprocess.Popen[str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, object], dict[str, object], dict[str, object], Path]:
+    if not _installed("libssl3"):
+        pytest.skip("libssl3 is not installed here")
+    before = _audit()
+    snapshot = tmp_path_factory.mktemp("snapshot") / "host.tar.gz"
+    done = run_depgraph("collect", "-o", snapshot, "--library", "libssl3")
+    assert done.status == 0, done.stderr
+    after = _audit()
+    return before, after, _audit("--snapshot", snapshot), snapshot
+
+
+def test_snapshot_audit_equals_live_audit(
+    live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
+    tls_process: subprocess.Popen[str],
+) -> None:
+    before, after, offline, _ = live_and_snapshot
+    assert _libraries(offline) == _libraries(before) == _libraries(after)
+    assert _packages(offline) == _packages(before)
+    assert offline["summary"]["highest_risk"] == before["summary"]["highest_risk"]  # type: ignore[index]
+    assert offline["source"]["kind"] == "snapshot"  # type: ignore[index]
+    # processes: those alive through both live audits are in the snapshot, judged the same
+    live = _processes(before)
+    stable = {pid: facts for pid, facts in live.items() if _processes(after).get(pid) == facts}
+    saved = _processes(offline)
+    assert tls_process.pid in stable
+    assert {pid: saved.get(pid) for pid in stable} == stable
+
+
+def test_snapshot_of_this_machine_has_what_the_manifest_says(
+    live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
+) -> None:
+    snapshot = live_and_snapshot[3]
+    with tarfile.open(snapshot) as tar:
+        names = set(tar.getnames())
+        manifest = json.loads(tar.extractfile("depgraph-snapshot/manifest.json").read())  # type: ignore[union-attr]
+        assert not any(member.isdev() or member.name.startswith("/") for member in tar)
+    assert manifest["format"] == "depgraph-snapshot/1"
+    assert manifest["libraries"] == ["libssl3"]
+    for what in ("dpkg-status", "dpkg-lists", "elf", "proc", "keys"):
+        assert what in manifest["captured"]
+    assert "var/lib/dpkg/status" in names
+    assert "depgraph-snapshot/elf.json" in names
+    assert any(name.startswith("usr/share/doc/libssl3/changelog.Debian") for name in names)
+    # no private key is ever copied: no member holds a PEM private key block
+    with tarfile.open(snapshot) as tar:
+        for member in tar:
+            if member.isfile():
+                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                assert b"PRIVATE KEY-----" not in data, member.name
+
+
+def test_graph_reads_a_snapshot(
+    live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
+) -> None:
+    snapshot = live_and_snapshot[3]
+    live = run_depgraph("graph", "libssl3", "--format", "json")
+    offline = run_depgraph("graph", "libssl3", "--format", "json", "--snapshot", snapshot)
+    assert offline.status == 0, offline.stderr
+    nodes = [
+        {k: v for k, v in node.items() if k != "evidence"}
+        for node in json.loads(offline.stdout)["nodes"]
+    ]
+    assert nodes == [
+        {k: v for k, v in node.items() if k != "evidence"}
+        for node in json.loads(live.stdout)["nodes"]
+    ]
+
+
+def test_collect_shell_prints_the_packaged_collector() -> None:
+    done = run_depgraph("collect", "--shell")
+    assert done.status == 0
+    assert done.stdout == COLLECTOR.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_shell_collector_gives_the_same_packages_and_states(
+    shell: str,
+    live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
+    tmp_path: Path,
+) -> None:
+    command = [require_tool("sh")] if shell == "sh" else [require_tool("busybox"), "sh"]
+    output = tmp_path / "old-host.tar.gz"
+    done = subprocess.run(
+        [*command, str(COLLECTOR), "-o", str(output), "--library", "libssl3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = _audit("--snapshot", output)
+    python = live_and_snapshot[2]
+    assert _libraries(report) == _libraries(python)
+    assert {k: v[:1] for k, v in _packages(report).items()} == {
+        k: v[:1] for k, v in _packages(python).items()
+    }
+    assert json.loads(_member(output, "depgraph-snapshot/manifest.json"))["collector"].startswith(
+        "collect.sh"
+    )
+
+
+def _member(path: Path, name: str) -> bytes:
+    with tarfile.open(path) as tar:
+        for member in tar:
+            if member.name.lstrip("./") == name:
+                return tar.extractfile(member).read()  # type: ignore[union-attr]
+    raise AssertionError(f"{name} not in {path}")
+
+
+# --- a snapshot built from real 2014 files reads like the same tree given as --root ------------
+
+
+def _tarball(path: Path, root: Path | None, manifest: dict[str, object] | None = MANIFEST) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        if root is not None:
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and not file.is_symlink():
+                    tar.add(file, arcname=str(file.relative_to(root)))
+        if manifest is not None:
+            data = json.dumps(manifest).encode()
+            info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_snapshot_of_a_2014_tree_audits_like_the_tree(tmp_path: Path) -> None:
+    root = AUDIT_2012
+    snapshot = tmp_path / "2014.tar.gz"
+    _tarball(snapshot, root)
+    direct = run_depgraph("audit", "--root", root, "--format", "json")
+    offline = run_depgraph("audit", "--snapshot", snapshot, "--format", "json")
+    assert offline.status == direct.status, offline.stderr
+    a, b = json.loads(direct.stdout), json.loads(offline.stdout)
+    assert _libraries(b) == _libraries(a)
+    assert _libraries(a)[0][2] == "vulnerable"
+    assert _packages(b) == _packages(a)
+    assert len(_packages(a)) > 5
+
+
+# --- hostile snapshots: each refused with one line and exit status 2 ---------------------------
+
+
+def _hostile(
+    path: Path, *members: tuple[tarfile.TarInfo, bytes], fmt: int = tarfile.PAX_FORMAT
+) -> Path:
+    with tarfile.open(path, "w:gz", format=fmt, encoding="utf-8", errors="surrogateescape") as tar:
+        data = json.dumps(MANIFEST).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        for info, content in members:
+            info.size = len(content) if info.isreg() else 0
+            tar.addfile(info, io.BytesIO(content) if info.isreg() else None)
+    return path
+
+
+def _link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info, b""
+
+
+def _refused(path: Path, words: str) -> None:
+    done = run_depgraph("audit", "--snapshot", path)
+    assert done.status == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("depgraph: error: ") and words in lines[0], lines[0]
+
+
+def test_refuses_an_absolute_path(tmp_path: Path) -> None:
+    _refused(
+        _hostile(tmp_path / "s.tar.gz", (tarfile.TarInfo("/tmp/owned"), b"x")), "absolute path"
+    )
+
+
+def test_refuses_dot_dot(tmp_path: Path) -> None:
+    evil = tarfile.TarInfo("var/../../owned")
+    _refused(_hostile(tmp_path / "s.tar.gz", (evil, b"x")), "'..'")
+    assert not (tmp_path / "owned").exists()
+
+
+def test_refuses_a_symlink_out(tmp_path: Path) -> None:
+    path = _hostile(tmp_path / "s.tar.gz", _link("etc", "/etc", tarfile.SYMTYPE))
+    _refused(path, "symlink points outside")
+    path = _hostile(tmp_path / "t.tar.gz", _link("var/x", "../../..", tarfile.SYMTYPE))
+    _refused(path, "symlink points outside")
+
+
+def test_refuses_a_hard_link_out(tmp_path: Path) -> None:
+    path = _hostile(tmp_path / "s.tar.gz", _link("passwd", "../etc/passwd", tarfile.LNKTYPE))
+    _refused(path, "hard link points outside")
+
+
+def test_refuses_a_device(tmp_path: Path) -> None:
+    device = tarfile.TarInfo("dev/sda")
+    device.type = tarfile.BLKTYPE
+    device.devmajor, device.devminor = 8, 0
+    _refused(_hostile(tmp_path / "s.tar.gz", (device, b"")), "device file")
+    fifo = tarfile.TarInfo("run/fifo")
+    fifo.type = tarfile.FIFOTYPE
+    _refused(_hostile(tmp_path / "t.tar.gz", (fifo, b"")), "device file or FIFO")
+
+
+def test_refuses_a_non_utf8_name(tmp_path: Path) -> None:
+    name = b"var/lib/\xff\xfe".decode("utf-8", "surrogateescape")
+    path = _hostile(tmp_path / "s.tar.gz", (tarfile.TarInfo(name), b"x"), fmt=tarfile.GNU_FORMAT)
+    _refused(path, "not UTF-8")
+
+
+def test_refuses_an_unknown_format_version(tmp_path: Path) -> None:
+    path = tmp_path / "s.tar.gz"
+    _tarball(path, None, {**MANIFEST, "format": "depgraph-snapshot/99"})
+    _refused(path, "unknown snapshot format 'depgraph-snapshot/99'")
+    _tarball(path, None, None)
+    _refused(path, "not a depgraph snapshot")
+
+
+def _zeros_member(name: str, size: int) -> bytes:
+    """A tar stream (gzip members concatenated) of one file of ``size`` zero bytes, built without
+    compressing ``size`` bytes: one compressed MiB of zeros is repeated."""
+    info = tarfile.TarInfo(name)
+    info.size = size
+    mib = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+    assert size % (1 << 20) == 0
+    return (
+        gzip.compress(info.tobuf(tarfile.GNU_FORMAT))
+        + mib * (size >> 20)
+        + gzip.compress(b"\0" * 1024)
+    )
+
+
+def test_refuses_a_bomb_by_total_size(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.tar.gz"
+    path.write_bytes(_zeros_member("var/log/dpkg.log", 600 << 20))
+    assert path.stat().st_size < 2 << 20
+    _refused(path, "unpacks to more than 512 MiB")
+
+
+def test_refuses_a_bomb_by_ratio(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.tar.gz"
+    path.write_bytes(_zeros_member("var/log/dpkg.log", 20 << 20))
+    _refused(path, "times its compressed size")
+
+
+def test_refuses_a_million_members(tmp_path: Path) -> None:
+    directory = tarfile.TarInfo("d")
+    directory.type = tarfile.DIRTYPE  # the same directory again and again is not a duplicate
+    header = directory.tobuf(tarfile.GNU_FORMAT)
+    thousand = gzip.compress(header * 1000)
+    path = tmp_path / "many.tar.gz"
+    path.write_bytes(thousand * 1000)  # 1,000,000 members, about 1 MB compressed
+    _refused(path, "more than 50000 members")
+
+
+def test_refuses_what_is_not_a_tarball(tmp_path: Path) -> None:
+    path = tmp_path / "s.tar.gz"
+    path.write_bytes(b"not gzip at all")
+    _refused(path, "s.tar.gz")
+    _refused(tmp_path / "absent.tar.gz", "no such file")
+
+
+def test_snapshot_and_root_do_not_combine(tmp_path: Path) -> None:
+    path = tmp_path / "s.tar.gz"
+    _tarball(path, None)
+    done = run_depgraph("audit", "--snapshot", path, "--root", tmp_path)
+    assert done.status == 2 and "do not combine" in done.stderr
+
+
+def test_reading_writes_only_a_private_directory(tmp_path: Path) -> None:
+    """The unpacked tree is removed at exit, and nothing is left beside the snapshot."""
+    path = tmp_path / "s.tar.gz"
+    _tarball(path, AUDIT_2012)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = run_depgraph("audit", "--snapshot", path, env={"TMPDIR": str(temporary)})
+    assert done.status in (0, 1), done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["s.tar.gz", "tmp"]
+    assert os.listdir(temporary) == []
