@@ -203,6 +203,88 @@ def test_shell_collector_gives_the_same_packages_and_states(
     )
 
 
+KEYS_OF = """
+import json
+from pathlib import Path
+from depgraph.runtime.keys import find_key_material
+print(json.dumps([
+    [k.server, k.material.value, k.path, k.exists, k.holds_private_key,
+     [[c.subject, c.not_before, c.sha256, c.serial] for c in k.certificates]]
+    for k in find_key_material(Path("/"))
+]))
+"""
+
+
+def _key_facts(material: tuple[object, ...]) -> list[list[object]]:
+    return [
+        [k.server, k.material.value, k.path, k.exists, k.holds_private_key,  # type: ignore[attr-defined]
+         [[c.subject, c.not_before, c.sha256, c.serial] for c in k.certificates]]  # type: ignore[attr-defined]
+        for k in material
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_shell_collector_carries_key_facts_but_no_secret(shell: str, tmp_path: Path) -> None:
+    """A PostgreSQL cluster with TLS on, its certificate in a PEM that also holds the key: inside a
+    private mount namespace its configuration directory is replaced by that one, the shell
+    collector runs, and the snapshot gives the key facts the live host gives (found, which holds
+    a key, the certificate's subject, notBefore, fingerprint and serial) while no line of the key,
+    and no configuration line but the directives, is in the tarball."""
+    from depgraph.runtime.keys import find_key_material
+    from depgraph.sources.snapshot import open_snapshot
+    from tests.conftest import throwaway_certificate
+
+    if os.geteuid() != 0 or not Path("/etc/postgresql").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root with postgresql installed (.ci/run)")
+        pytest.skip("needs root (a mount namespace) and /etc/postgresql")
+    command = [require_tool("sh")] if shell == "sh" else [require_tool("busybox"), "sh"]
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    key, cert = throwaway_certificate(tls)
+    both = tls / "both.pem"
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    cluster = tmp_path / "postgresql" / "15" / "main"
+    cluster.mkdir(parents=True)
+    (cluster / "postgresql.conf").write_text(
+        "listen_addresses = '*'\n"
+        "ssl = on\n"
+        f"ssl_cert_file = '{both}'\n"
+        f"ssl_key_file = '{key}'\t# the key\n"
+        "password_encryption = scram-sha-256\n"
+    )
+    (cluster / "pg_hba.conf").write_text("host all all 0.0.0.0/0 password # secret=hunter2\n")
+    output = tmp_path / "host.tar.gz"
+    script = (
+        f"mount --bind {tmp_path / 'postgresql'} /etc/postgresql && "
+        f"{' '.join(command)} {COLLECTOR} -o {output} --library libssl3 >/dev/null 2>&1 && "
+        f"{sys.executable} -c '{KEYS_OF}'"
+    )
+    done = subprocess.run(
+        [require_tool("unshare"), "--mount", "--propagation", "private", "sh", "-c", script],
+        capture_output=True, text=True, timeout=300, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    live = json.loads(done.stdout)
+    assert [row[:5] for row in live] == [
+        ["postgresql", "certificate", str(both), True, True],
+        ["postgresql", "private-key", str(key), True, True],
+    ]
+    assert live[0][5] and live[0][5][0][0] == "CN=depgraph-test"
+    carried = _key_facts(find_key_material(open_snapshot(output).root))
+    assert carried == live
+    with tarfile.open(output) as tar:
+        data = b"".join(
+            tar.extractfile(member).read()  # type: ignore[union-attr]
+            for member in tar
+            if member.isfile()
+        )
+    body = [line for line in key.read_bytes().splitlines() if not line.startswith(b"-----")]
+    assert len(body) > 10 and not any(line in data for line in body)
+    assert b"hunter2" not in data and b"scram-sha-256" not in data
+    assert cert.read_bytes().splitlines()[1] in data  # the certificate itself is carried
+
+
 def _member(path: Path, name: str) -> bytes:
     with tarfile.open(path) as tar:
         for member in tar:

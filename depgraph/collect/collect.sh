@@ -10,7 +10,8 @@
 # the dependents' ELF files (readelf or objdump, when present), and, for each process that maps
 # the library, its maps lines, stat, cgroup, owner, exe, sockets and the identity of the mapped
 # files. It needs only sh, awk, sed, grep, tar, gzip and stat (coreutils or busybox); it writes
-# nothing but the output file and a private temporary directory, and never reads a private key.
+# nothing but the output file and a private temporary directory, and never copies a private key
+# (server configurations and certificates are carried redacted: see below).
 
 set -u
 OUT=""
@@ -262,7 +263,81 @@ if [ -s "$NEEDLES" ]; then
 else
   missing processes "no library shared objects known to look for"
 fi
-missing "certificate metadata" "the shell collector does not read server configurations"
+# --- server configurations and the certificates they name (redacted) ---------------------------
+# What depgraph reads for keys (depgraph/runtime/keys.py), made safe to carry: in each file under
+# the eight servers' configuration directories every line is blanked (line numbers kept) except
+# the include lines and the directives that name certificate and key files; each file those
+# directives name keeps its CERTIFICATE blocks, and every other PEM block (a private key) keeps
+# only its BEGIN and END lines, so the reader still sees that the file holds a key. No secret
+# leaves the host: no key, password or inline OpenVPN block.
+CONFIG_DIRS="/etc/nginx /etc/apache2 /etc/postfix /etc/dovecot /etc/haproxy /etc/stunnel /etc/openvpn /etc/postgresql"
+redact_config() {
+  awk '
+    { line = $0; low = tolower(line); sub(/^[ \t]+/, "", low) }
+    low ~ /^<\/(cert|key|pkcs12|tls-auth|tls-crypt|secret|ca|extra-certs|dh)>/ { inline = 0; print line; next }
+    inline { print ""; next }
+    low ~ /^<(cert|key|pkcs12|tls-auth|tls-crypt|secret|ca|extra-certs|dh)>/ { inline = 1; print line; next }
+    low ~ /^(include|includeoptional|!include|!include_try)[ \t]/ { print line; next }
+    low ~ /^(ssl_certificate|ssl_certificate_key|ssl_trusted_certificate)[ \t]/ { print line; next }
+    low ~ /^(sslcertificatefile|sslcertificatekeyfile|sslcertificatechainfile)[ \t]/ { print line; next }
+    low ~ /^smtpd?_tls_(ec|dc)?(cert_file|key_file|chain_files)[ \t=]/ { print line; next }
+    low ~ /^(ssl_cert|ssl_key|ssl_server_cert_file|ssl_server_key_file|ssl_alt_cert|ssl_alt_key)[ \t=]/ { print line; next }
+    low ~ /^(bind|server|default-server)[ \t]/ && low ~ /[ \t]crt(-list)?[ \t]/ { print line; next }
+    low ~ /^(cert|key|pkcs12|extra-certs)[ \t=]/ { print line; next }
+    low ~ /^(ssl|ssl_cert_file|ssl_key_file)[ \t=]/ { print line; next }
+    { print "" }
+  ' "$1"
+}
+redact_pem() {
+  awk '
+    /^-----BEGIN (TRUSTED )?CERTIFICATE-----/ { cert = 1 }
+    cert { print; if ($0 ~ /^-----END /) cert = 0; next }
+    /^-----BEGIN / { print; other = 1; next }
+    other && /^-----END / { print; other = 0; next }
+  ' "$1"
+}
+copy_named() {  # a file (or each file of a directory) a directive names, redacted
+  for named in "$1" "$1"/*; do
+    [ "$named" = "$1/*" ] && continue
+    [ -f "$named" ] || continue
+    [ -e "$TREE$named" ] && continue
+    mkdir -p "$TREE${named%/*}"
+    if ! head -c 4096 "$named" > /dev/null 2>&1; then
+      missing "key material $named" "cannot be read"
+    elif grep -q -e '-----BEGIN ' "$named" 2>/dev/null; then
+      redact_pem "$named" > "$TREE$named"
+    elif command -v openssl > /dev/null 2>&1 && openssl x509 -inform DER -in "$named" -outform PEM > "$TREE$named" 2>/dev/null; then
+      :  # a DER certificate, carried as PEM
+    else
+      : > "$TREE$named"  # not PEM, not a certificate: a key in another encoding; nothing copied
+    fi
+  done
+}
+configs=0
+for dir in $CONFIG_DIRS; do
+  [ -d "$dir" ] || continue
+  find "$dir" \( -type f -o -type l \) 2>/dev/null | while IFS= read -r f; do
+    [ -f "$f" ] || continue
+    mkdir -p "$TREE${f%/*}"
+    redact_config "$f" > "$TREE$f" 2>/dev/null || missing "configuration $f" "cannot be read"
+  done
+  configs=1
+done
+if [ "$configs" = 1 ]; then
+  # the absolute paths the kept directives name (relative ones: the data directory's, not looked up)
+  for dir in $CONFIG_DIRS; do
+    [ -d "$TREE$dir" ] && find "$TREE$dir" -type f -exec cat {} + 2>/dev/null
+  done | awk '
+    { low = tolower($0); sub(/^[ \t]+/, "", low) }
+    low ~ /^(include|includeoptional|!include|!include_try)[ \t]/ { next }
+    { gsub(/[;,"'"'"'<=]/, " "); for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }
+  ' | sort -u | while IFS= read -r named; do
+    copy_named "$named"
+  done
+  captured server-configs-redacted
+else
+  missing "server configurations" "none of $CONFIG_DIRS is on this host"
+fi
 
 if [ "$WITH_LISTS" = 1 ]; then
   mkdir -p "$TREE/var/lib/apt/lists"
