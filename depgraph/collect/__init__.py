@@ -127,6 +127,8 @@ def collect(output: Path, libraries: list[str], *, with_lists: bool = False) -> 
     libraries = list(dict.fromkeys(libraries or default_libraries(root)))
     collected = Collected()
     directory = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise UsageError(f"{output}: is a directory; give the snapshot's file name")
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.")
     except OSError as error:
@@ -151,7 +153,10 @@ def collect(output: Path, libraries: list[str], *, with_lists: bool = False) -> 
                 _lists(writer, root)
             writer.text(f"{META}/manifest.json", _manifest(libraries, collected))
         os.chmod(temporary, 0o600)
-        os.replace(temporary, output)
+        try:
+            os.replace(temporary, output)
+        except OSError as error:
+            raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
