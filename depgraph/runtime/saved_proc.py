@@ -24,12 +24,17 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from depgraph.model import Evidence
 from depgraph.runtime.cgroup import Placement, placement
 from depgraph.runtime.library import LibraryFiles
 from depgraph.runtime.maps import Mapping, MappingState, library_mappings, mapping_state
 from depgraph.runtime.owners import Owners
-from depgraph.runtime.scan import _RANK, ProcessExposure, RuntimeScan, _state_reason
+from depgraph.runtime.scan import (
+    _RANK,
+    ProcessExposure,
+    RuntimeScan,
+    _state_reason,
+    process_evidence,
+)
 from depgraph.runtime.sockets import TABLES, Listener, parse_table
 
 _Identity = tuple[int, int, int, float] | None
@@ -185,26 +190,7 @@ def scan_saved(
         where: Placement | None = placement(cgroup) if cgroup is not None else None
         listening = _listeners(directory)
         shown = f"{source}:{proc.name}/{pid}"
-        evidence = [
-            Evidence(
-                "proc-maps",
-                f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} inode {m.inode}: "
-                f"{state.value}",
-                path=f"{shown}/maps",
-                line=m.line,
-            )
-            for m, state in zip(ordered, states, strict=True)
-        ]
-        if where is not None and (where.unit or where.container):
-            evidence.append(Evidence("cgroup", where.cgroup, path=f"{shown}/cgroup"))
-        for listener in listening or ():
-            evidence.append(
-                Evidence(
-                    "listening-socket",
-                    f"{listener} ({listener.scope.value}, inode {listener.inode})",
-                    path=f"{shown}/net/{listener.protocol}{'6' if listener.version == 6 else ''}",
-                )
-            )
+        evidence = process_evidence(shown, ordered, states, where, listening)
         found.append(
             ProcessExposure(
                 pid=pid,
@@ -218,7 +204,7 @@ def scan_saved(
                 states=states,
                 reason=_state_reason(states, installed_vulnerable),
                 listening=listening,
-                evidence=tuple(evidence),
+                evidence=evidence,
                 exe_deleted=exe_deleted,
             )
         )

@@ -427,28 +427,7 @@ def _describe(
         except OSError:
             where = None
         listening = tables.listening(pid) if with_sockets else None
-        evidence = [
-            Evidence(
-                "proc-maps",
-                f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} inode {m.inode}: "
-                f"{state.value}",
-                path=f"{proc}/{pid}/maps",
-                line=m.line,
-            )
-            for m, state in zip(ordered, states, strict=True)
-        ]
-        if where is not None and (where.unit or where.container):
-            evidence.append(
-                Evidence("cgroup", where.cgroup, path=f"{proc}/{pid}/cgroup"),
-            )
-        for listener in listening or ():
-            evidence.append(
-                Evidence(
-                    "listening-socket",
-                    f"{listener} ({listener.scope.value}, inode {listener.inode})",
-                    path=f"{proc}/{pid}/net/{listener.protocol}{'6' if listener.version == 6 else ''}",
-                )
-            )
+        evidence = process_evidence(f"{proc}/{pid}", ordered, states, where, listening)
         found.append(
             ProcessExposure(
                 pid=pid,
@@ -462,7 +441,7 @@ def _describe(
                 states=states,
                 reason=reason,
                 listening=listening,
-                evidence=tuple(evidence),
+                evidence=evidence,
                 exe_deleted=exe_deleted,
             )
         )
@@ -584,3 +563,37 @@ def scan_maps_file(library: LibraryFiles, path: Path, text: str) -> RuntimeScan:
         "and no executables, units or sockets",
     )
     return RuntimeScan(library, tuple(processes), len(by_pid), (), str(path), False, notes)
+
+
+def process_evidence(
+    where_read: str,
+    mappings: list[Mapping] | tuple[Mapping, ...],
+    states: list[MappingState] | tuple[MappingState, ...],
+    placement_: Placement | None,
+    listening: tuple[Listener, ...] | list[Listener] | None,
+) -> tuple[Evidence, ...]:
+    """The evidence of one process: each mapping of the library with its state, the cgroup that
+    names its unit or container, each socket it listens on; ``where_read`` is the ``/proc/PID``
+    directory (live) or the snapshot's copy of it."""
+    evidence = [
+        Evidence(
+            "proc-maps",
+            f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} inode {m.inode}: "
+            f"{state.value}",
+            path=f"{where_read}/maps",
+            line=m.line,
+        )
+        for m, state in zip(mappings, states, strict=True)
+    ]
+    if placement_ is not None and (placement_.unit or placement_.container):
+        evidence.append(Evidence("cgroup", placement_.cgroup, path=f"{where_read}/cgroup"))
+    for listener in listening or ():
+        table = f"{listener.protocol}{'6' if listener.version == 6 else ''}"
+        evidence.append(
+            Evidence(
+                "listening-socket",
+                f"{listener} ({listener.scope.value}, inode {listener.inode})",
+                path=f"{where_read}/net/{table}",
+            )
+        )
+    return tuple(evidence)
