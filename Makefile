@@ -52,13 +52,16 @@ bench: setup
 	$(BIN)/python bench/render_bench.py
 	$(BIN)/python bench/snapshot_bench.py
 	$(BIN)/python bench/stress.py
+	$(BIN)/python bench/fleet_bench.py
 
 # Every parser's fuzz target for at least FUZZ_SECONDS and FUZZ_MIN_INPUTS inputs each (tests/fuzz/);
 # failing inputs are kept in tests/corpus/ and replayed by tests/test_fuzz.py.
+# FUZZ_ENGINE=atheris runs them coverage-guided instead (needs `pip install atheris`).
 FUZZ_SECONDS ?= 10
 FUZZ_MIN_INPUTS ?= 10000
+FUZZ_ENGINE ?= hypothesis
 fuzz: setup
-	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) --min-inputs $(FUZZ_MIN_INPUTS)
+	$(BIN)/python -m tests.fuzz --engine $(FUZZ_ENGINE) --seconds $(FUZZ_SECONDS) --min-inputs $(FUZZ_MIN_INPUTS)
 
 eval: setup
 	$(BIN)/python bench/eval.py

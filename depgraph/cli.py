@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from depgraph.commands import audit, changelog, collect, graph, profiles, restart
+from depgraph.commands import audit, changelog, collect, fleet, graph, profiles, restart
 from depgraph.debian.backend import AptMissingError
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, UsageError
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Who is exposed through a vulnerable shared library on a Debian or Ubuntu system.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (audit, graph, restart, changelog, collect, profiles):
+    for module in (audit, graph, restart, changelog, collect, fleet, profiles):
         module.register(commands)
     return parser
 

@@ -124,6 +124,14 @@ def open_snapshot(path: Path, diagnostics: Diagnostics | None = None) -> Snapsho
     return snapshot
 
 
+def close_snapshot(path: Path) -> None:
+    """Remove the unpacked tree of ``path`` now rather than at exit (``depgraph fleet``'s audit
+    processes open thousands of snapshots, one after another)."""
+    snapshot = _OPENED.pop(path.absolute(), None)
+    if snapshot is not None:
+        shutil.rmtree(snapshot.root, ignore_errors=True)
+
+
 def _scratch() -> str | None:
     """Where to unpack: ``$TMPDIR`` when set, else ``/dev/shm`` (memory: a snapshot is ~1,500
     small files, which a disk creates three times slower), else the system's default."""
@@ -312,6 +320,8 @@ def read_manifest(path: Path, manifest: Path) -> Manifest:
         values = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise SourceError(path, f"{MANIFEST} is not JSON: {error}") from None
+    except RecursionError:  # "[[[[..." thousands deep: json's decoder recurses per level
+        raise SourceError(path, f"{MANIFEST} nests too deeply to be a manifest") from None
     if not isinstance(values, dict):
         raise SourceError(path, f"{MANIFEST} is not a JSON object")
     version = values.get("format")

@@ -1,0 +1,223 @@
+"""Running the hosts' audits: in this process's own child, on a local Dask cluster, or on an
+existing one (``--scheduler``), streaming each summary into the report as it arrives.
+
+Dask (``distributed``): :func:`~depgraph.fleet.runner.audit_hosts` is submitted for each batch of
+up to :data:`MAX_BATCH` hosts that the cache does not know (a Dask task costs a few milliseconds of
+CPU between client, scheduler and worker, as much as auditing a host: on 2 cores, one task per host
+would leave no room for a second worker), at most :data:`WINDOW_PER_WORKER` tasks per worker thread
+in flight, and the results are taken with ``as_completed`` as they finish; so the client holds a
+bounded number of futures and, per host, only its row in the report, however many hosts there
+are. A batch is smaller when there are few hosts, so that every worker gets some. The workers read
+the hosts' files by the path the client gives (absolute): on a cluster of several machines the
+files must be on a file system they share. A worker that dies in the middle of a host (Dask retries
+it, then raises ``KilledWorker``) fails that host only.
+
+With ``--jobs 1`` and no scheduler there is nothing for Dask to distribute: the hosts are audited
+one by one by the same kind of child process, without the cluster's start-up (about 2 s).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from depgraph.fleet.hosts import Host, Kind, describe
+from depgraph.fleet.runner import HostRunner, HostTask, audit_hosts
+from depgraph.fleet.summary import failure
+
+if TYPE_CHECKING:
+    from depgraph.fleet.cache import ResultCache
+    from depgraph.fleet.report import FleetReport
+    from depgraph.profiles import Profile
+
+WINDOW_PER_WORKER = 4
+MAX_BATCH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How to audit each host, and where."""
+
+    profile: Profile
+    jobs: int
+    scheduler: str | None = None
+    timeout: float = 300.0
+    memory_mb: int = 4096
+    lenient: bool = False
+    pure: bool = False
+
+
+def run(
+    files: Iterable[str],
+    settings: Settings,
+    cache: ResultCache,
+    report: FleetReport,
+    progress: Callable[[int], None] | None = None,
+    total: int = 0,
+) -> None:
+    """Audit every host file into ``report``; cached hosts are taken from ``cache``. ``total``,
+    the number of files when known, sizes the batches."""
+    pending = _pending(files, settings, cache, report)
+    try:
+        if settings.scheduler is None and settings.jobs <= 1:
+            report.engine = "in-process"
+            _in_process(pending, report, cache)
+        else:
+            _on_dask(pending, settings, report, cache, progress, total)
+    finally:
+        cache.save()
+
+
+def _pending(
+    files: Iterable[str], settings: Settings, cache: ResultCache, report: FleetReport
+) -> Iterator[tuple[HostTask, str]]:
+    """The hosts to audit, with their cache keys; the others go into the report on the way."""
+    for name in files:
+        path = Path(name)
+        host = describe(path)
+        if host.kind is Kind.UNREADABLE:
+            report.add(failure(host.name, str(path), "unknown", host.reason))
+            continue
+        try:
+            key = cache.key(host)
+        except OSError as error:
+            report.add(failure(host.name, str(path), host.kind.value, f"cannot read: {error}"))
+            continue
+        known = cache.get(key)
+        if known is not None:
+            report.add(_as_this(known, host), cached=True)
+            continue
+        yield _task(host, settings), key
+
+
+def _as_this(summary: dict[str, Any], host: Host) -> dict[str, Any]:
+    """A cached summary as this run's file: its path, and its name unless a manifest gave one."""
+    summary["path"] = str(host.path)
+    if host.kind is not Kind.SNAPSHOT:
+        summary["host"] = host.name
+    return summary
+
+
+def _task(host: Host, settings: Settings) -> HostTask:
+    return HostTask(
+        path=str(host.path),
+        kind=host.kind.value,
+        name=host.name,
+        profile=settings.profile,
+        timeout=settings.timeout,
+        memory_mb=settings.memory_mb,
+        lenient=settings.lenient,
+        pure=settings.pure,
+    )
+
+
+def _finish(summary: dict[str, Any], key: str, report: FleetReport, cache: ResultCache) -> None:
+    cache.put(key, summary)
+    report.add(summary)
+
+
+def _in_process(
+    pending: Iterator[tuple[HostTask, str]], report: FleetReport, cache: ResultCache
+) -> None:
+    runner: HostRunner | None = None
+    try:
+        for task, key in pending:
+            runner = runner or HostRunner(task.memory_mb, task.pure)
+            _finish(runner.audit(task), key, report, cache)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _on_dask(
+    pending: Iterator[tuple[HostTask, str]],
+    settings: Settings,
+    report: FleetReport,
+    cache: ResultCache,
+    progress: Callable[[int], None] | None,
+    total: int,
+) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    from depgraph.errors import UsageError
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    first = next(pending, None)
+    if first is None:  # everything was cached: no cluster to start
+        report.engine = "cache"
+        return
+    cluster = None
+    try:
+        if settings.scheduler is not None:
+            report.engine = f"dask {settings.scheduler}"
+            try:
+                client = Client(settings.scheduler, timeout="20s")
+            except OSError as error:
+                raise UsageError(
+                    f"--scheduler {settings.scheduler}: cannot connect: {error}"
+                ) from None
+        else:
+            report.engine = f"dask local cluster, {settings.jobs} workers"
+            cluster = LocalCluster(
+                n_workers=settings.jobs,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+        with client:
+            threads = max(1, sum(client.nthreads().values()))
+            size = max(1, min(MAX_BATCH, total // (threads * WINDOW_PER_WORKER)))
+            run_id = uuid.uuid4().hex[:12]
+            batches: dict[str, tuple[tuple[HostTask, str], ...]] = {}
+            flying = as_completed()
+            done = 0
+            hosts = itertools.chain((first,), pending)
+            for number, batch in enumerate(_batched(hosts, size)):
+                while flying.count() >= threads * WINDOW_PER_WORKER:
+                    done += _collect(next(flying), batches, report, cache)
+                    if progress:
+                        progress(done)
+                name = f"depgraph-fleet-{run_id}-{number}"
+                batches[name] = batch
+                tasks = tuple(task for task, _ in batch)
+                flying.add(client.submit(audit_hosts, tasks, key=name, pure=False, retries=0))
+            for future in flying:
+                done += _collect(future, batches, report, cache)
+                if progress:
+                    progress(done)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _batched(
+    items: Iterator[tuple[HostTask, str]], size: int
+) -> Iterator[tuple[tuple[HostTask, str], ...]]:
+    while batch := tuple(itertools.islice(items, size)):
+        yield batch
+
+
+def _collect(
+    future: Any,
+    batches: dict[str, tuple[tuple[HostTask, str], ...]],
+    report: FleetReport,
+    cache: ResultCache,
+) -> int:
+    batch = batches.pop(future.key)
+    try:
+        summaries: list[dict[str, Any]] = future.result()
+    except Exception as error:  # KilledWorker, a worker without depgraph, ...
+        why = f"the Dask worker failed: {type(error).__name__}: {error}"
+        summaries = [failure(task.name, task.path, task.kind, why) for task, _ in batch]
+    future.release()
+    for (_, key), summary in zip(batch, summaries, strict=True):
+        _finish(summary, key, report, cache)
+    return len(batch)

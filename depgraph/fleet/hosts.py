@@ -1,0 +1,118 @@
+"""The hosts of a fleet: the command line's paths, expanded into one file per host.
+
+A host is one file: a snapshot written by ``depgraph collect`` (a gzip tarball), a saved
+``/var/lib/dpkg/status`` (deb822 paragraphs, deb-control(5)) or a saved ``dpkg -l`` (its
+``Desired=`` header or ``ii  name  version`` lines, dpkg-query(1)). The kind is told from the first
+bytes, not the name. A folder stands for the files under it (recursively, sorted, hidden names and
+links skipped). The host's name is the file name without ``.tar.gz``, ``.status``, ``.txt``...
+until a snapshot's manifest names the host.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from depgraph.errors import SourceError
+
+SNIFF_BYTES = 4096
+_SUFFIXES = (".tar.gz", ".tgz", ".status", ".txt", ".list", ".dpkg-l", ".dpkg")
+_DPKG_LIST_LINE = re.compile(rb"^[uihrp][ncHUFWti][ R]\s+\S+\s+\S+", re.MULTILINE)
+
+
+class Kind(enum.Enum):
+    """What one host's file is."""
+
+    SNAPSHOT = "snapshot"
+    STATUS = "status"
+    DPKG_LIST = "dpkg-list"
+    UNREADABLE = "unreadable"
+    """Not a regular file, or it cannot be opened: the host fails with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One host of the fleet: its file, what the file is, and its name until the audit knows
+    better (a snapshot's manifest)."""
+
+    path: Path
+    kind: Kind
+    name: str
+    size: int = 0
+    mtime_ns: int = 0
+    inode: int = 0
+    reason: str = ""
+    """Why the file is :attr:`Kind.UNREADABLE`."""
+
+
+def host_name(path: Path) -> str:
+    """The name a file gives its host: ``web01.tar.gz`` -> ``web01``."""
+    name = path.name
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def sniff(head: bytes) -> Kind:
+    """The kind of a host file from its first bytes."""
+    if head.startswith(b"\x1f\x8b"):
+        return Kind.SNAPSHOT
+    if head.lstrip().startswith(b"Desired=") or _DPKG_LIST_LINE.search(head):
+        return Kind.DPKG_LIST
+    return Kind.STATUS
+
+
+def describe(path: Path) -> Host:
+    """The host a file is; never raises (an unreadable file is a host that fails)."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return Host(path, Kind.UNREADABLE, host_name(path), reason=_why(error))
+    if not stat.S_ISREG(info.st_mode):
+        return Host(path, Kind.UNREADABLE, host_name(path), reason="not a regular file")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError as error:
+        return Host(path, Kind.UNREADABLE, host_name(path), reason=_why(error))
+    if not head:
+        return Host(path, Kind.UNREADABLE, host_name(path), reason="empty file")
+    return Host(path, sniff(head), host_name(path), info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _why(error: OSError) -> str:
+    return f"cannot read: {error.strerror or error}"
+
+
+def expand(paths: Sequence[Path]) -> Iterator[str]:
+    """The host files the paths name, absolute: files as given, folders walked (sorted, no hidden
+    names, no symbolic links followed); each file once. A path that does not exist is a
+    :class:`SourceError` (a typo on the command line, not a host that failed). Strings, not
+    :class:`Path` objects: a fleet's list of them is 100 bytes a host, not 400."""
+    seen: set[str] = set()
+    for path in paths:
+        if path.is_dir():
+            files: Iterator[str] = _walk(path.absolute())
+        elif path.exists() or path.is_symlink():
+            files = iter((str(path.absolute()),))
+        else:
+            raise SourceError(path, "no such file or directory")
+        for file in files:
+            if file not in seen:
+                seen.add(file)
+                yield file
+
+
+def _walk(folder: Path) -> Iterator[str]:
+    for directory, subdirectories, names in os.walk(folder):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        for name in sorted(names):
+            path = os.path.join(directory, name)
+            if not name.startswith(".") and not os.path.islink(path):
+                yield path

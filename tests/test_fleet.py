@@ -1,0 +1,413 @@
+"""``depgraph fleet``: many hosts' snapshots at once, on a local Dask cluster and on a real external
+one (a ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, started and stopped here).
+
+The fleet is made of real files: snapshots built from the 2014 trees of ``fixtures/heartbleed``
+(tarballs in the ``depgraph collect`` format), a snapshot of this machine written by ``depgraph
+collect``, and saved status and ``dpkg -l`` files. Each host's line of the fleet report is checked
+against ``depgraph audit`` of the same file, run on its own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.conftest import HEARTBLEED, REPO, SCHEMAS, run_depgraph
+
+SCHEMA = json.loads((SCHEMAS / "fleet-v1.schema.json").read_text())
+SCENARIOS = sorted(path.parent.name for path in HEARTBLEED.glob("*/root"))
+DPKG_LIST = REPO / "fixtures" / "audit" / "dpkg-list-only" / "dpkg-l.txt"
+
+
+def _snapshot(path: Path, root: Path, host: str) -> None:
+    """A tarball in the ``depgraph-snapshot/1`` format of a saved tree (tests/test_snapshot.py)."""
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": host,
+        "time": "2014-04-08T12:00:00+00:00",
+        "kernel": "Linux",
+        "collector": "test",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status"],
+        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        for file in sorted(root.rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                tar.add(file, arcname=str(file.relative_to(root)))
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of hosts: one snapshot per 2014 tree, this machine's snapshot, a status file and
+    a ``dpkg -l`` list (in a subfolder)."""
+    folder = tmp_path_factory.mktemp("fleet")
+    for name in SCENARIOS:
+        _snapshot(folder / f"{name}.tar.gz", HEARTBLEED / name / "root", f"host-{name}")
+    done = run_depgraph("collect", "-o", folder / "this-machine.tar.gz")
+    assert done.status == 0, done.stderr
+    saved = folder / "saved"
+    saved.mkdir()
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", saved / "web01.status")
+    shutil.copy(DPKG_LIST, saved / "db02.txt")
+    return folder
+
+
+def _fleet(*args: str | Path, cache: Path | None = None) -> tuple[int, dict[str, Any], str]:
+    env = {"XDG_CACHE_HOME": str(cache)} if cache else None
+    extra = () if cache else ("--no-cache",)
+    done = run_depgraph("fleet", *args, *extra, "--format", "json", env=env)
+    data = json.loads(done.stdout)
+    jsonschema.validate(data, SCHEMA)
+    return done.status, data, done.stderr
+
+
+def _answer(data: dict[str, Any]) -> dict[str, Any]:
+    """The report without how the run went (engine, cached)."""
+    return {key: value for key, value in data.items() if key != "run"}
+
+
+@pytest.fixture(scope="module")
+def external_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Dask scheduler and two workers on 127.0.0.1, as the README says to start them."""
+    folder = tmp_path_factory.mktemp("dask")
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler_file = folder / "scheduler.json"
+    processes = [
+        subprocess.Popen(
+            [*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(scheduler_file)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+    ]  # fmt: skip
+    try:
+        address = _wait_for_address(scheduler_file, processes[0])
+        for _ in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_worker", address,
+                     "--nthreads", "1", "--no-dashboard", "--memory-limit", "0"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+                    start_new_session=True,
+                )
+            )  # fmt: skip
+        _wait_for_workers(address, 2)
+        yield address
+    finally:
+        for process in reversed(processes):  # the workers first, then the scheduler
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_for_address(scheduler_file: Path, process: subprocess.Popen[bytes]) -> str:
+    for _ in range(600):
+        if process.poll() is not None:
+            pytest.fail("the Dask scheduler exited at start-up")
+        if scheduler_file.exists():
+            try:
+                return str(json.loads(scheduler_file.read_text())["address"])
+            except ValueError:
+                pass  # being written
+        time.sleep(0.1)
+    pytest.fail("the Dask scheduler did not start")
+
+
+def _wait_for_workers(address: str, count: int) -> None:
+    from distributed import Client
+
+    with Client(address, timeout="60s") as client:
+        client.wait_for_workers(count, timeout=120)
+
+
+# --- the same answer, wherever it runs ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_process(fleet: Path) -> tuple[int, dict[str, Any], str]:
+    return _fleet(fleet, "--jobs", "1")
+
+
+def test_local_cluster_and_external_scheduler_give_the_same_report(
+    fleet: Path, in_process: tuple[int, dict[str, Any], str], external_scheduler: str
+) -> None:
+    status, alone, _ = in_process
+    local_status, local, _ = _fleet(fleet, "--jobs", "2")
+    remote_status, remote, stderr = _fleet(fleet, "--scheduler", external_scheduler)
+    assert local["run"]["engine"] == "dask local cluster, 2 workers"
+    assert remote["run"]["engine"] == f"dask {external_scheduler}", stderr
+    assert alone["run"]["engine"] == "in-process"
+    assert remote["run"]["audited"] == len(SCENARIOS) + 3
+    assert _answer(remote) == _answer(local) == _answer(alone)
+    assert remote_status == local_status == status == 1  # 2014's vulnerable hosts: high
+
+
+def test_each_host_is_what_its_own_audit_says(
+    fleet: Path, in_process: tuple[int, dict[str, Any], str]
+) -> None:
+    _, data, _ = in_process
+    hosts = {row["path"]: row for row in data["hosts"]}
+    assert len(hosts) == len(SCENARIOS) + 3
+    for path, row in hosts.items():
+        option = {"snapshot": "--snapshot", "status": "--status", "dpkg-list": "--dpkg-list"}
+        done = run_depgraph("audit", option[row["kind"]], path, "--format", "json")
+        alone = json.loads(done.stdout)
+        assert row["highest_risk"] == alone["summary"]["highest_risk"], path
+        levels = [p["risk"]["level"] for p in alone["packages"]]
+        assert row["counts"] == {level: levels.count(level) for level in row["counts"]}, path
+        assert row["libraries"] == [
+            {"package": v["package"], "version": v["version"], "state": v["state"]}
+            for v in alone["library"]
+        ]
+    names = {row["host"] for row in data["hosts"]}
+    assert {f"host-{name}" for name in SCENARIOS} | {"web01", "db02"} <= names
+
+
+def test_the_fleet_report_adds_up(in_process: tuple[int, dict[str, Any], str]) -> None:
+    _, data, _ = in_process
+    rows = data["hosts"]
+    summary = data["summary"]
+    assert summary["hosts"] == len(rows)
+    assert sum(summary["by_level"].values()) == len(rows) - summary["failed"]
+    assert summary["failed"] == 0
+    ranks = ["critical", "high", "medium", "low", "none"]
+    order = [ranks.index(row["highest_risk"]) for row in rows]
+    assert order == sorted(order), "hosts are ranked by their highest risk"
+    # per package across the fleet: counted from the hosts' own rows
+    for entry in data["packages"][:10]:
+        on = [row for row in rows if any(e["package"] == entry["package"] for e in row["exposed"])]
+        assert entry["hosts"] >= len(on) > 0
+    versions = {(v["package"], v["version"], v["state"]): v["hosts"] for v in data["libraries"]}
+    vulnerable_1_0_1e = ("libssl1.0.0", "1.0.1e-1", "vulnerable")
+    assert versions[vulnerable_1_0_1e] == 1  # debian-7.0-i386's tree, with its changelog
+    assert versions[("libssl1.0.0", "1.0.1e-1", "unknown")] == 1  # the same, saved status only
+    # the dpkg -l list and the snapshots missing their processes are partial, never clean
+    partial = {row["host"] for row in data["incomplete"] if row["status"] == "partial"}
+    assert "db02" in partial
+    assert f"host-{SCENARIOS[0]}" in partial
+
+
+# --- the cache: a re-run audits only what is new -------------------------------------------------
+
+
+def test_a_rerun_audits_only_new_or_changed_hosts(tmp_path: Path) -> None:
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    statuses = sorted(HEARTBLEED.glob("*/root/var/lib/dpkg/status"))
+    for status in statuses[:4]:
+        shutil.copy(status, folder / f"{status.parents[4].name}.status")
+    cache = tmp_path / "cache"
+    _, first, _ = _fleet(folder, "--jobs", "1", cache=cache)
+    assert first["run"] == {"engine": "in-process", "audited": 4, "cached": 0}
+    for status in statuses[4:6]:  # two new hosts arrive; one old host is patched
+        shutil.copy(status, folder / f"{status.parents[4].name}.status")
+    patched = folder / f"{statuses[0].parents[4].name}.status"
+    patched.write_text(
+        patched.read_text().replace("Version: 1.0.1e-1\n", "Version: 1.0.1e-2+deb7u5\n")
+    )
+    _, second, _ = _fleet(folder, "--jobs", "1", cache=cache)
+    assert second["run"] == {"engine": "in-process", "audited": 3, "cached": 3}
+    _, fresh, _ = _fleet(folder, "--jobs", "1")
+    assert _answer(second) == _answer(fresh)
+    _, third, _ = _fleet(folder, "--jobs", "2", cache=cache)
+    assert third["run"] == {"engine": "cache", "audited": 0, "cached": 6}
+    assert _answer(third) == _answer(fresh)
+
+
+# --- bad hosts fail alone -----------------------------------------------------------------------
+
+
+def _hostile(path: Path) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        data = b"root::0:0::/root:/bin/sh\n"
+        info = tarfile.TarInfo("../../etc/passwd")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def test_bad_hosts_fail_with_their_reason_and_the_run_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    good = HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status"
+    shutil.copy(good, folder / "good.status")
+    whole = folder / "whole.tar.gz"
+    _snapshot(whole, HEARTBLEED / "debian-jessie-armel/root", "jessie")
+    (folder / "truncated.tar.gz").write_bytes(whole.read_bytes()[:5000])
+    _hostile(folder / "hostile.tar.gz")
+    # an Alpine host's package database (apk's lib/apk/db/installed): another distribution
+    (folder / "alpine").write_text(
+        "C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\n\nP:libssl3\nV:3.1.4-r5\n"
+    )
+    (folder / "empty.status").write_bytes(b"")
+    status, data, stderr = _fleet(folder, "--jobs", "2")
+    assert status == 2, stderr
+    assert "4 FAILED" in stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    failed = {host for host, row in rows.items() if row["status"] == "failed"}
+    assert failed == {"truncated", "hostile", "alpine", "empty"}
+    assert "truncated" in rows["truncated"]["reason"] or "corrupt" in rows["truncated"]["reason"]
+    assert ".." in rows["hostile"]["reason"]
+    assert rows["alpine"]["reason"]
+    assert rows["empty"]["reason"] == "empty file"
+    assert all(rows[host]["highest_risk"] is None for host in failed)  # never counted clean
+    assert rows["good"]["highest_risk"] == "high"
+    assert rows["jessie"]["libraries"][0]["state"] == "fixed"
+    assert data["summary"]["failed"] == 4
+    assert sum(data["summary"]["by_level"].values()) == 2
+    assert [row["host"] for row in data["hosts"][:4]] == sorted(failed)  # listed first
+
+
+def _wide(path: Path, leaves: int) -> None:
+    """A real status file plus 100,000 packages depending on libssl1.0.0 (several seconds of
+    work for any machine)."""
+    with path.open("w") as out:
+        out.write(
+            (HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status").read_text().rstrip("\n")
+        )
+        out.write("\n\n")
+        for i in range(leaves):
+            out.write(
+                f"Package: leaf{i}\nStatus: install ok installed\nArchitecture: i386\n"
+                f"Version: 1.0-{i}\nDepends: libssl1.0.0 (>= 1.0.1)\nDescription: leaf {i}\n\n"
+            )
+
+
+def test_a_host_over_its_memory_limit_kills_only_its_audit_process(tmp_path: Path) -> None:
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    _wide(folder / "big.status", 100_000)  # about 240 MB resident to audit; 200 MB allowed
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
+    shutil.copy(HEARTBLEED / "raspbian-wheezy/root/var/lib/dpkg/status", folder / "b.status")
+    status, data, stderr = _fleet(folder, "--jobs", "2", "--host-memory", "200")
+    assert status == 2, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["big"]["status"] == "failed"
+    assert rows["big"]["reason"] == "out of memory (limit 200 MB)"
+    assert rows["a"]["highest_risk"] == rows["b"]["highest_risk"] == "high"
+
+
+def test_a_host_over_its_time_limit_is_stopped_and_the_run_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    _wide(folder / "slow.status", 100_000)
+    for name in ("a", "b", "c"):
+        shutil.copy(
+            HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / f"{name}.status"
+        )
+    status, data, stderr = _fleet(folder, "--jobs", "1", "--host-timeout", "1")
+    assert status == 2, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["slow"]["reason"] == "timed out after 1 s"
+    assert [rows[name]["highest_risk"] for name in "abc"] == ["high"] * 3
+
+
+def _children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (proc(5): field 4 of ``/proc/PID/stat``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_host_whose_audit_process_is_killed_fails_alone(tmp_path: Path) -> None:
+    """The kernel's OOM killer, played by this test: SIGKILL to the audit process of a host."""
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    _wide(folder / "0-victim.status", 100_000)  # first, and several seconds long
+    for name in ("a", "b"):
+        shutil.copy(
+            HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / f"{name}.status"
+        )
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    command = [
+        sys.executable,
+        "-m",
+        "depgraph",
+        "fleet",
+        str(folder),
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    ]
+    fleet = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+    )
+    try:
+        for _ in range(600):
+            children = _children(fleet.pid)
+            if children:
+                break
+            time.sleep(0.05)
+        assert children, "no audit process was started"
+        time.sleep(1)  # into the victim's audit
+        os.kill(children[0], signal.SIGKILL)
+        stdout, stderr = fleet.communicate(timeout=300)
+    finally:
+        if fleet.poll() is None:
+            fleet.kill()
+            fleet.wait()
+    assert fleet.returncode == 2, stderr
+    rows = {row["host"]: row for row in json.loads(stdout)["hosts"]}
+    assert (
+        rows["0-victim"]["reason"]
+        == "the audit process was killed by SIGKILL (the kernel's OOM killer?)"
+    )
+    assert rows["a"]["highest_risk"] == rows["b"]["highest_risk"] == "high"
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_usage_errors_are_one_line_and_status_2(tmp_path: Path) -> None:
+    for args in (
+        (tmp_path / "missing",),
+        (tmp_path, "--scheduler", "127.0.0.1:8786"),
+        (tmp_path, "--jobs", "0"),
+        (tmp_path, "--library", "libssl3"),
+    ):
+        done = run_depgraph("fleet", *args)
+        assert done.status == 2, args
+        assert done.stdout == ""
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_table_csv_and_markdown_show_the_same_hosts(fleet: Path) -> None:
+    rows = {}
+    for output in ("table", "csv", "markdown"):
+        done = run_depgraph("fleet", fleet, "--jobs", "1", "--format", output)
+        assert done.status == 1, done.stderr
+        rows[output] = done.stdout
+    hosts = [f"host-{name}" for name in SCENARIOS]
+    for host in hosts:
+        assert all(host in text for text in rows.values())
+    assert rows["csv"].splitlines()[0].startswith("host,status,highest_risk")
+    assert len(rows["csv"].splitlines()) == len(SCENARIOS) + 3 + 1
+    assert "## Hosts, most at risk first" in rows["markdown"]
+    assert rows["table"].rstrip().splitlines()[-1].startswith("fleet: ")
