@@ -588,3 +588,27 @@ def test_valid_10mb_depends_line(tmp_path: Path) -> None:
     broken = real[:end] + (b", " + value) * (TEN_MB // len(value)) + real[end:]
     assert len(broken) - len(real) > TEN_MB
     assert names("--status", write(tmp_path, "status", broken)) == names("--status", STATUS)
+
+
+def test_a_chain_deeper_than_any_real_one_is_cut_with_a_warning(tmp_path: Path) -> None:
+    """Each node keeps its whole path, so a hostile 100,000-package chain once took 24 GB; without
+    ``--depth`` a walk stops at depth 100 (bookworm's deepest is 15) and says so. 150 packages
+    here, each depending on the one before, the first on libssl1.0.0."""
+    stanzas = ["Package: libssl1.0.0\nStatus: install ok installed\nVersion: 1.0.1-4ubuntu5.10\n"]
+    before = "libssl1.0.0"
+    for number in range(150):
+        name = f"chain{number:03d}"
+        stanzas.append(
+            f"Package: {name}\nStatus: install ok installed\nVersion: 1.0\nDepends: {before}\n"
+        )
+        before = name
+    status = write(tmp_path, "status", "\n".join(stanzas).encode())
+    done = graph("--status", status)
+    assert done.status == 0, done.stderr
+    listed = [line for line in done.stdout.splitlines() if line.startswith("chain")]
+    assert listed == [f"chain{number:03d}" for number in range(100)]
+    assert done.stderr.count("deeper than 100 packages is not followed further") == 1
+    assert "chain099" in done.stderr
+    deeper = graph("--status", status, "--depth", "120")
+    assert len([n for n in deeper.stdout.splitlines() if n.startswith("chain")]) == 120
+    assert "deeper than" not in deeper.stderr
