@@ -48,6 +48,7 @@ BASE: dict[str, tuple[str | Path, ...]] = {
     "changelog": ("changelog", "--file", CHANGELOG, "--cve", CVE),
     "profiles": ("profiles",),
     "collect": ("collect", "--library", "libpq5"),
+    "fleet": ("fleet", "--jobs", "1", STATUS),
 }
 """A valid invocation of each subcommand (offline, fast); each bad case changes one thing."""
 

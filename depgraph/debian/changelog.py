@@ -210,7 +210,7 @@ def _entry(block: tuple[str, ...], line: int, where: str, diagnostics: Diagnosti
     if date is not None:
         try:
             when = parsedate_to_datetime(date)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # year 21111111114: Overflow
             diagnostics.warn(
                 where, trailer_line or line, f"bad date {quoted(date)} (not RFC 5322); kept as text"
             )

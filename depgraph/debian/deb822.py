@@ -36,6 +36,9 @@ def iter_paragraphs(
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     fields: dict[str, str] = {}
+    # Lines of fields with continuation lines, joined when the paragraph ends: adding to a string
+    # kept in a dict copies it every time, quadratic in a field of 100,000 lines.
+    continued: dict[str, list[str]] = {}
     start = 0
     last: str | None = None
     broken = False
@@ -43,8 +46,9 @@ def iter_paragraphs(
     for number, line in enumerate(text.split("\n"), 1):
         if not line or line.isspace():
             if fields and not broken:
-                yield start, fields
+                yield start, _joined(fields, continued)
             fields = {}
+            continued = {}
             start = 0
             last = None
             broken = False
@@ -58,7 +62,7 @@ def iter_paragraphs(
             if start == number:
                 reason = "continuation line outside a field"
             elif last is not None:
-                fields[last] += "\n" + line
+                continued.setdefault(last, [fields[last]]).append(line)
                 continue
             else:
                 continue
@@ -82,7 +86,13 @@ def iter_paragraphs(
         warn(path, number, reason + "; paragraph skipped")
         broken = True
     if fields and not broken:
-        yield start, fields
+        yield start, _joined(fields, continued)
+
+
+def _joined(fields: dict[str, str], continued: dict[str, list[str]]) -> dict[str, str]:
+    for name, lines in continued.items():
+        fields[name] = "\n".join(lines)
+    return fields
 
 
 def _show(line: str) -> str:

@@ -165,8 +165,19 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return parse_profile(data, f"builtin:{text}")
 
 
+MAX_PROFILE_BYTES = 1 << 20
+"""The built-in profiles are 2-5 KB; a megabyte is no profile."""
+MAX_LINE = 16 << 10
+"""tomllib takes time quadratic in the parts of a dotted key (``a.a.a...``: 16,000 parts, 1.6 s)."""
+
+
 def parse_profile(data: bytes, where: str) -> Profile:
     """A profile from the bytes of a TOML file; :class:`ProfileError` says what is wrong."""
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(where, f"larger than {MAX_PROFILE_BYTES >> 20} MiB: not a profile")
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if len(line) > MAX_LINE:
+            raise ProfileError(where, f"line {number} is longer than {MAX_LINE >> 10} KiB")
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -175,6 +186,8 @@ def parse_profile(data: bytes, where: str) -> Profile:
         raise ProfileError(where, f"not valid TOML: {error}") from None
     except ValueError as error:  # tomllib lets int()'s 4,300-digit limit out as it is
         raise ProfileError(where, f"not a usable TOML file: {error}") from None
+    except RecursionError:  # tomllib recurses per level of nested arrays and inline tables
+        raise ProfileError(where, "nests arrays or tables too deeply") from None
     return _profile(table, where)
 
 

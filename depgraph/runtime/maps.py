@@ -106,10 +106,13 @@ def _candidate_lines(text: str, needles: list[str]) -> list[tuple[int, str]]:
                 break
             position = text.find(needle, end + 1)
     found = []
+    number, counted = 1, 0  # line numbers counted on from the previous line: linear, not quadratic
     for start in sorted(starts):
         end = text.find("\n", start)
         line = text[start:] if end == -1 else text[start:end]
-        found.append((text.count("\n", 0, start) + 1, line))
+        number += text.count("\n", counted, start)
+        counted = start
+        found.append((number, line))
     return found
 
 

@@ -55,6 +55,12 @@ def _number(path: Path) -> int | None:
         return None
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits that int() takes: ``str.isdigit`` also accepts "²", and int() refuses more
+    than 4,300 digits; a snapshot may come from a compromised host."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
+
+
 def _identities(text: str) -> dict[str, _Identity | str]:
     """``files``: path -> (major, minor, inode, mtime), or ``missing``/``unreadable``."""
     found: dict[str, _Identity | str] = {}
@@ -69,7 +75,7 @@ def _identities(text: str) -> dict[str, _Identity | str]:
         try:
             dev = int(device)
             found[path] = (os.major(dev), os.minor(dev), int(inode), float(mtime))
-        except ValueError:
+        except (ValueError, OverflowError):  # os.major() of a negative or 70-bit number
             found[path] = "unreadable"
     return found
 
@@ -83,7 +89,7 @@ def _map_files(text: str) -> dict[str, tuple[int, int, int]]:
         try:
             dev = int(fields[1])
             found[fields[0]] = (os.major(dev), os.minor(dev), int(fields[2]))
-        except ValueError:
+        except (ValueError, OverflowError):
             continue
     return found
 
@@ -94,7 +100,7 @@ def _maps(text: str) -> tuple[str, dict[int, int]]:
     numbers = {}
     for index, line in enumerate(text.splitlines(), 1):
         number, colon, rest = line.partition(":")
-        if colon and number.isdigit():
+        if colon and _decimal(number):
             numbers[index] = int(number)
             lines.append(rest)
         else:
@@ -128,7 +134,7 @@ def _listeners(directory: Path) -> tuple[Listener, ...] | None:
     inodes = set()
     for line in fd.splitlines():
         line = line.strip()
-        if line.startswith("socket:[") and line.endswith("]") and line[8:-1].isdigit():
+        if line.startswith("socket:[") and line.endswith("]") and _decimal(line[8:-1]):
             inodes.add(int(line[8:-1]))
     if not inodes:
         return ()
@@ -154,7 +160,7 @@ def scan_saved(
     ticks = _number(proc / "clk_tck") or 100
     found: list[ProcessExposure] = []
     try:
-        entries = sorted(int(name) for name in os.listdir(proc) if name.isdigit())
+        entries = sorted(int(name) for name in os.listdir(proc) if _decimal(name))
     except OSError:
         entries = []
     for pid in entries:
@@ -171,7 +177,7 @@ def scan_saved(
         head, _, tail = stat.rpartition(")")
         command, rest = head.partition("(")[2], tail.split()
         started = None
-        if boot is not None and len(rest) > 19 and rest[19].isdigit():
+        if boot is not None and len(rest) > 19 and _decimal(rest[19]):
             started = boot + int(rest[19]) / ticks
         identities = _identities(_text(directory / "files") or "")
         exact = _map_files(_text(directory / "map_files") or "")
@@ -220,7 +226,7 @@ def scan_saved(
     unreadable = []
     for line in (_text(proc / "unreadable") or "").splitlines():
         number, _, name = line.partition(" ")
-        if number.isdigit():
+        if _decimal(number):
             unreadable.append((int(number), name))
     scanned = _number(proc / "scanned") or len(entries)
     return RuntimeScan(

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from depgraph.debian.relations import is_package_name
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import Origin, Package
@@ -93,6 +94,9 @@ def _row(
     name_field, version = words[0], words[1]
     architecture = words[2] if has_arch and len(words) > 2 else None
     name, _, qualifier = name_field.partition(":")
+    if not is_package_name(name):
+        diagnostics.problem(path, number, f"invalid package name {quoted(name_field)}")
+        return None
     if qualifier:
         architecture = qualifier
     if version == "<none>" or version == "":

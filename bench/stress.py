@@ -1,0 +1,359 @@
+"""Bounded time and memory on hostile sizes: each case is a real ``depgraph`` run on a big input.
+
+The five inputs of issue 8 (status-100MB, line-1MB, alternatives, graph-200k, changelog-50k) and
+four more that fuzzing and review showed to matter, generated into a temporary directory (none is
+kept):
+
+* ``status-100MB``: a dpkg status file of 100 MB (about 95,000 installed packages, Debian-sized
+  paragraphs with descriptions), ``depgraph graph libssl3 --status FILE``;
+* ``line-1MB``: a status file whose one ``Depends`` line is 1 MB (65,000 versioned relations);
+* ``line-1MB-parsers``: every parser (its fuzz target, ``tests/fuzz``) on 16 inputs of 1 MB lines:
+  runs of blanks, pipes, digits, parentheses, quotes, CVE ids, changelog headings, and two versions
+  that differ at the end; with python-apt's version comparison, then the pure one;
+* ``long-field``: one paragraph whose ``Description`` has 400,000 continuation lines and whose
+  ``Depends`` continues over 100,000 (29 MB in one paragraph);
+* ``maps-200k``: saved maps text of 200,000 lines naming libssl, 100,000 in one bare maps file and
+  the advice's ``grep`` output over 100,000 processes (``depgraph restart --maps``);
+* ``alternatives``: one ``Depends`` of 100,000 ``|`` alternatives (and the 100,000 packages it names);
+* ``graph-200k``: 200,000 packages, each depending on libssl3 or on up to three earlier ones (chosen
+  at random, seeded): the reverse-dependency walk reaches all of them (``--format names``);
+* ``chain-200k``: 200,000 packages in one chain, each depending on the one before;
+* ``changelog-50k``: a ``changelog.Debian.gz`` of 50,000 entries, ``depgraph changelog --file --cve``.
+
+Each case runs in its own process (``python -m depgraph``, stdout to ``/dev/null``) under an
+address-space limit of 4 GiB and a wall-time limit; the table gives the wall time, the child's peak
+RSS (``ru_maxrss`` from ``os.wait4``) and the exit status, against the issue's bounds (60 s, 2 GB).
+Exit status 1 when a case fails, goes over a bound or does not finish. Timing belongs here, not in
+the tests (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+MAX_SECONDS = 60.0
+MAX_RSS_MB = 2048.0
+ADDRESS_SPACE = 4 << 30
+
+_DESCRIPTION = (
+    "Description: synthetic package {n} for the depgraph stress bench\n"
+    " This paragraph is shaped like a real dpkg status entry: the fields dpkg writes, a long\n"
+    " description of several lines, a Depends field with versions and an OR-group, and a\n"
+    " Conffiles list, so that the bytes per package are close to a Debian system's.\n"
+    " .\n"
+    " Nothing here is read by depgraph beyond the first line of the description.\n"
+)
+_PARAGRAPH = (
+    "Package: pkg{n}\n"
+    "Status: install ok installed\n"
+    "Priority: optional\n"
+    "Section: libs\n"
+    "Installed-Size: {size}\n"
+    "Maintainer: Depgraph Stress <stress@example.org>\n"
+    "Architecture: amd64\n"
+    "Multi-Arch: same\n"
+    "Source: src{source}\n"
+    "Version: 1.{n}-1+deb12u1\n"
+    "Depends: {depends}\n"
+    "Conffiles:\n"
+    " /etc/pkg{n}/pkg{n}.conf 0123456789abcdef0123456789abcdef\n"
+    " /etc/pkg{n}/defaults 0123456789abcdef0123456789abcdef\n" + _DESCRIPTION + "\n"
+)
+_LIBSSL = (
+    "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\n"
+    "Depends: libc6 (>= 2.34)\nDescription: Secure Sockets Layer toolkit - shared libraries\n\n"
+    "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n"
+    "Description: GNU C Library: Shared libraries\n\n"
+)
+
+
+def _status_100mb(folder: Path) -> list[str]:
+    path = folder / "status-100MB"
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        n = 0
+        while out.tell() < 100 * 1000 * 1000:
+            depends = (
+                "libc6 (>= 2.34), libssl3 (>= 3.0.0) | libssl1.1" if n % 7 else "libc6 (>= 2.34)"
+            )
+            if n:
+                depends += f", pkg{n - 1} (= 1.{n - 1}-1+deb12u1)"
+            out.write(_PARAGRAPH.format(n=n, size=n % 5000, source=n // 3, depends=depends))
+            n += 1
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _line_1mb(folder: Path) -> list[str]:
+    path = folder / "status-line-1MB"
+    relations = []
+    size = 0
+    n = 0
+    while size < 1_000_000:
+        relation = f"pkg{n} (>= 1.{n}-1)"
+        relations.append(relation)
+        size += len(relation) + 2
+        n += 1
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        out.write(_PARAGRAPH.format(n="big", size=1, source="big", depends=", ".join(relations)))
+        out.write(_PARAGRAPH.format(n=0, size=1, source=0, depends="libssl3"))
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _long_field(folder: Path) -> list[str]:
+    path = folder / "status-long-field"
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        out.write("Package: big\nStatus: install ok installed\nVersion: 1\nDepends: libssl3")
+        out.write("".join(f",\n pkg{n} (>= 1.{n})" for n in range(100_000)))
+        out.write("\nDescription: a field of 400,000 continuation lines\n")
+        out.write(" a long description line, about seventy characters wide ..........\n" * 400_000)
+        out.write("\n")
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _maps(folder: Path) -> list[str]:
+    path = folder / "maps"
+    line = "7f0000000000-7f0000001000 r-xp 00000000 08:01 {inode} {path} (deleted)\n"
+    with path.open("w") as out:
+        for n in range(100_000):  # one process (no grep prefix) mapping 100,000 deleted files
+            out.write(line.format(inode=n, path=f"/usr/lib/x86_64-linux-gnu/libssl.so.1.0.0.{n}"))
+        for n in range(100_000):  # the grep one-liner's output over 100,000 processes
+            out.write(f"/proc/{n + 1}/maps:" + line.format(inode=7, path="/lib/libssl.so.1.0.0"))
+    return ["restart", "--root", str(folder), "--maps", str(path), "--format", "json"]
+
+
+def _alternatives(folder: Path) -> list[str]:
+    path = folder / "status-alternatives"
+    count = 100_000
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        group = " | ".join(f"pkg{n}" for n in range(count))
+        out.write(_PARAGRAPH.format(n="alt", size=1, source="alt", depends=group))
+        for n in range(count):
+            out.write(
+                f"Package: pkg{n}\nStatus: install ok installed\nArchitecture: amd64\n"
+                f"Version: 1.{n}\nDepends: libssl3\n\n"
+            )
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _graph_200k(folder: Path) -> list[str]:
+    path = folder / "status-200k"
+    count = 200_000
+    chooser = random.Random(8)
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        for n in range(count):
+            if n < 100 or n % 97 == 0:
+                depends = "libssl3 (>= 3.0.0)"
+            else:
+                earlier = {chooser.randrange(n), chooser.randrange(n), n - 1}
+                depends = ", ".join(f"pkg{m}" for m in sorted(earlier))
+            out.write(
+                f"Package: pkg{n}\nStatus: install ok installed\nArchitecture: amd64\n"
+                f"Version: 1.{n}-1\nDepends: libc6 (>= 2.34), {depends}\n"
+                f"Description: synthetic package {n}\n\n"
+            )
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _chain_200k(folder: Path) -> list[str]:
+    path = folder / "status-chain"
+    with path.open("w") as out:
+        out.write(_LIBSSL)
+        for n in range(200_000):  # pkg0 -> libssl3, pkgN -> pkgN-1: a path 200,000 deep
+            depends = f"pkg{n - 1}" if n else "libssl3"
+            out.write(
+                f"Package: pkg{n}\nStatus: install ok installed\nArchitecture: amd64\n"
+                f"Version: 1\nDepends: {depends}\n\n"
+            )
+    return ["graph", "libssl3", "--status", str(path), "--format", "names"]
+
+
+def _changelog_50k(folder: Path) -> list[str]:
+    path = folder / "changelog.Debian.gz"
+    entries = []
+    count = 50_000
+    for n in range(count, 0, -1):
+        cve = "CVE-2014-0160" if n == 17 else f"CVE-2014-{1000 + n % 8000}"
+        entries.append(
+            f"openssl (1.0.1e-2+deb7u{n}) wheezy-security; urgency=medium\n\n"
+            f"  * Non-maintainer upload by the Security Team.\n"
+            f"  * Fix {cve}: a synthetic change, entry {n}.\n\n"
+            f" -- Kurt Roeckx <kurt@roeckx.be>  Mon, 07 Apr 2014 22:26:55 +0200\n"
+        )
+    path.write_bytes(gzip.compress("\n".join(entries).encode(), mtime=0))
+    return ["changelog", "--file", str(path), "--cve", "CVE-2014-0160"]
+
+
+_LINES = {
+    "letters": b"a",
+    "blanks": b" ",
+    "pipes": b"|",
+    "digits": b"9",
+    "parens": b"(",
+    "colons": b":",
+    "tabs": b"a\t",
+    "dashes": b"1-",
+    "alternatives": b"a (>= 1) | ",
+    "cves": b"CVE-2014-",
+    "procs": b"/proc/",
+    "quotes": b'\\"',
+    "field": b"Depends: a, ",
+    "heading": b"pkg (1.0) unstable; urgency=",
+    "changes": b"Changes between 1.0 and 1.",
+}
+
+
+def _line_1mb_parsers(folder: Path) -> list[str]:
+    for name, piece in _LINES.items():
+        (folder / f"line-{name}").write_bytes(piece * (1_000_000 // len(piece)))
+    # two 1 MB versions that differ at the very end, for the version comparison
+    (folder / "line-versions").write_bytes(b"1.0a" * 250_000 + b"\n" + b"1.0a" * 249_999 + b"1.0b")
+    return [sys.executable, str(Path(__file__).resolve()), "--feed-parsers", str(folder)]
+
+
+def feed_parsers(folder: Path) -> int:
+    """The child of ``line-1MB-parsers``: every parser's fuzz target on every 1 MB line."""
+    sys.path.insert(0, str(PROJECT))
+    from depgraph.debian.backend import use_pure
+    from depgraph.debian.versions import compare
+    from tests.fuzz.targets import TARGETS, check, workdir
+
+    scratch = workdir()
+    try:
+        for backend in ("default", "pure"):
+            if backend == "pure":  # python-apt's comparison first (when installed), then ours
+                use_pure()
+                compare.cache_clear()
+            for path in sorted(folder.glob("line-*")):
+                data = path.read_bytes()
+                for target in TARGETS.values():
+                    check(target, data, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+CASES: dict[str, Callable[[Path], list[str]]] = {
+    "status-100MB": _status_100mb,
+    "line-1MB": _line_1mb,
+    "line-1MB-parsers": _line_1mb_parsers,
+    "long-field": _long_field,
+    "maps-200k": _maps,
+    "alternatives": _alternatives,
+    "graph-200k": _graph_200k,
+    "chain-200k": _chain_200k,
+    "changelog-50k": _changelog_50k,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    case: str
+    input_mb: float
+    status: int | None
+    seconds: float
+    rss_mb: float
+
+    @property
+    def verdict(self) -> str:
+        if self.status is None:
+            return "TIMEOUT"
+        if self.status not in (0, 1):
+            return f"FAILED (exit {self.status})"
+        if self.seconds > MAX_SECONDS or self.rss_mb > MAX_RSS_MB:
+            return "OVER"
+        return "PASS"
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
+def run_case(
+    name: str, argv: list[str], input_mb: float, timeout: float, env: dict[str, str]
+) -> Result:
+    command = argv if argv[0] == sys.executable else [sys.executable, "-m", "depgraph", *argv]
+    with open(os.devnull, "wb") as null:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            command, stdout=null, stderr=subprocess.PIPE, cwd=PROJECT, env=env, preexec_fn=_limit
+        )
+        status: int | None = None
+        usage = None
+        while True:
+            pid, wait_status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                status = os.waitstatus_to_exitcode(wait_status)
+                break
+            if time.perf_counter() - started > timeout:
+                child.kill()
+                _, _, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        child.returncode = status if status is not None else -9  # reaped by wait4 above
+        assert child.stderr is not None
+        error = child.stderr.read().decode("utf-8", "replace").strip()
+        child.stderr.close()
+    if status not in (0, 1) and error:
+        print(f"{name}: {error.splitlines()[-1][:300]}", file=sys.stderr)
+    return Result(name, input_mb, status, seconds, usage.ru_maxrss / 1024)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", help=f"cases to run (default all: {', '.join(CASES)})")
+    parser.add_argument("--timeout", type=float, default=300.0, help="kill a case after this long")
+    parser.add_argument("--pure", action="store_true", help="run with DEPGRAPH_NO_APT=1")
+    parser.add_argument("--feed-parsers", metavar="DIR", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.feed_parsers is not None:
+        return feed_parsers(args.feed_parsers)
+    unknown = [name for name in args.cases if name not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(unknown)}")
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="depgraph-stress-cache-")
+    if args.pure:
+        env["DEPGRAPH_NO_APT"] = "1"
+    folder = Path(tempfile.mkdtemp(prefix="depgraph-stress-"))
+    results = []
+    try:
+        print(
+            f"{'case':15} {'input MB':>9} {'seconds':>8} {'peak RSS MB':>12}  verdict (bounds: {MAX_SECONDS:.0f} s, {MAX_RSS_MB:.0f} MB)"
+        )
+        for name in args.cases or CASES:
+            argv = CASES[name](folder)
+            input_mb = sum(path.stat().st_size for path in folder.iterdir()) / 1e6
+            result = run_case(name, argv, input_mb, args.timeout, env)
+            results.append(result)
+            print(
+                f"{name:15} {result.input_mb:9.1f} {result.seconds:8.2f} {result.rss_mb:12.0f}  {result.verdict}",
+                flush=True,
+            )
+            for path in folder.iterdir():
+                path.unlink()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
+    return 0 if all(result.verdict == "PASS" for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
