@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -74,9 +75,13 @@ class Run:
 
 
 def run_depgraph(
-    *args: str | Path, env: dict[str, str] | None = None, pure: bool | None = None
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    pure: bool | None = None,
+    prefix: Sequence[str] = (),
 ) -> Run:
-    """Run ``python -m depgraph`` as a user would; ``pure`` forces or forbids the pure-Python path."""
+    """Run ``python -m depgraph`` as a user would; ``pure`` forces or forbids the pure-Python path;
+    ``prefix`` runs it under another command (``setpriv``, ``unshare ... sh -c``)."""
     environment = dict(os.environ)
     environment.pop("DEPGRAPH_DEBUG", None)
     if pure is True:
@@ -86,7 +91,7 @@ def run_depgraph(
     if env:
         environment.update(env)
     done = subprocess.run(
-        [sys.executable, "-m", "depgraph", *map(str, args)],
+        [*prefix, sys.executable, "-m", "depgraph", *map(str, args)],
         capture_output=True,
         text=True,
         env=environment,

@@ -84,20 +84,7 @@ def as_nobody(*args: str | Path) -> Run:
 
 
 def _run(prefix: list[str], args: tuple[str | Path, ...], env: dict[str, str] | None = None) -> Run:
-    environment = dict(os.environ)
-    environment.pop("DEPGRAPH_DEBUG", None)
-    environment.update(env or {})
-    done = subprocess.run(
-        [*prefix, sys.executable, "-m", "depgraph", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return Run(done.returncode, done.stdout, done.stderr)
+    return run_depgraph(*args, env=env, prefix=prefix)
 
 
 def report(run: Run) -> dict[str, Any]:
