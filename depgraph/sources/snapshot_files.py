@@ -16,17 +16,18 @@ from pathlib import Path
 
 from depgraph.elf import ElfFacts
 from depgraph.model import Package
-from depgraph.sources.dpkg_info import file_list
+from depgraph.package_files import RootFiles
 from depgraph.sources.snapshot import Snapshot
 
 NOT_CAPTURED = "ELF evidence not in the snapshot"
 
 
-class SnapshotFiles:
-    """Files and recorded ELF facts of a snapshot's packages."""
+class SnapshotFiles(RootFiles):
+    """Files (dpkg's lists in the snapshot's tree, as :class:`RootFiles` reads them) and the
+    recorded ELF facts of a snapshot's packages."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self.root = snapshot.root
+        super().__init__(snapshot.root)
         self._packages: dict[str, list[ElfFacts]] = {}
         self._why = NOT_CAPTURED
         path = snapshot.file("elf.json")
@@ -34,7 +35,6 @@ class SnapshotFiles:
             self._load(path)
         elif snapshot.file("elf-needed.txt") is not None:
             self._why = "imported symbols not captured (shell collector): sonames only"
-        self._lists: dict[tuple[str, str | None], list[str] | None] = {}
 
     def _load(self, path: Path) -> None:
         try:
@@ -50,12 +50,6 @@ class SnapshotFiles:
                 self._packages[str(key)] = [
                     _facts(record) for record in records if isinstance(record, dict)
                 ]
-
-    def files(self, package: Package) -> list[str] | None:
-        key = (package.name, package.architecture)
-        if key not in self._lists:
-            self._lists[key] = file_list(self.root, package.name, package.architecture)
-        return self._lists[key]
 
     def elves(
         self, package: Package, sonames: frozenset[str] | None, *, with_exports: bool = False
