@@ -372,6 +372,17 @@ def test_refuses_a_symlink_out(tmp_path: Path) -> None:
     _refused(path, "symlink points outside")
     path = _hostile(tmp_path / "t.tar.gz", _link("var/x", "../../..", tarfile.SYMTYPE))
     _refused(path, "symlink points outside")
+    # each target stays inside read as text, but w goes through x, a link to the tree's top
+    deep = "a/b/c/d/e/f/g"
+    path = _hostile(
+        tmp_path / "u.tar.gz",
+        _link(f"{deep}/x", "../../../../../../..", tarfile.SYMTYPE),
+        _link(f"{deep}/w", "x/../../../../../../../../etc", tarfile.SYMTYPE),
+    )
+    _refused(path, "symlink leads outside the snapshot")
+    # a link whose directory has no member of its own is made, not an internal error
+    path = _hostile(tmp_path / "v.tar.gz", _link("lone/dir/link", "../dir", tarfile.SYMTYPE))
+    _refused(path, "no dpkg status file")  # unpacked; then refused for what it lacks
 
 
 def test_refuses_a_hard_link_out(tmp_path: Path) -> None:

@@ -296,9 +296,20 @@ def unpack(path: Path, directory: Path) -> None:
         raise SourceError(path, "a directory, not a snapshot file") from None
     except OSError as error:
         raise SourceError(path, f"cannot be read: {error.strerror or error}") from None
-    # Links last: nothing is ever written through one, and each stays inside (checked above).
+    # Links last, so nothing is ever written through one. Each target was checked as text above;
+    # a target can still leave the tree through another link ("x/../.." where x is a link to a
+    # deep directory), so once all exist each is resolved as the kernel would and must stay inside.
+    try:
+        for name, link in links:
+            (directory / name).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.symlink(link, directory / name)
+    except OSError as error:
+        raise SourceError(path, f"cannot unpack a link: {error.strerror or error}") from None
+    top = directory.resolve()
     for name, link in links:
-        os.symlink(link, directory / name)
+        real = Path(os.path.realpath(directory / name))
+        if real != top and top not in real.parents:
+            raise SourceError(path, f"symlink leads outside the snapshot: {name} -> {link}")
 
 
 def _write(target: Path, source: IO[bytes]) -> None:
