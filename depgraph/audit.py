@@ -334,9 +334,21 @@ def _snapshot_runtime(
     if not snapshot.captured("proc") or not proc.is_dir():
         return (), f"running processes not looked at: {path} holds no processes"
     owners = Owners(snapshot.root, use_cache=False)
+    collected = {name.partition(":")[0] for name in snapshot.manifest.libraries}
     scans = []
     for verdict in installed:
-        library = library_files(snapshot.root, verdict.package.partition(":")[0])
+        name = verdict.package.partition(":")[0]
+        if name not in collected:
+            # the collector kept only the maps lines of its own libraries: nothing is known here
+            diagnostics.warn(
+                str(path),
+                0,
+                f"{name}: the snapshot's processes were collected for "
+                f"{', '.join(sorted(collected)) or 'no library'}: whether any maps {name} "
+                "is not known",
+            )
+            continue
+        library = library_files(snapshot.root, name)
         if library is None:
             diagnostics.warn(verdict.package, 0, "its shared objects are not known: not scanned")
             continue
@@ -375,7 +387,7 @@ def _dependents(
                 processes.setdefault(process.package.partition(":")[0], []).append(process)
     partial = any(scan.partial for scan in scans)
     component = vulnerable_component(profile)
-    unseen = saved and not scans
+    looked = {scan.library.package for scan in scans}
     found = []
     for node in graph.dependents:
         role = graph.roles.get(node.package) or RoleVerdict(
@@ -398,7 +410,9 @@ def _dependents(
             listening_public=any(p.exposed_server for p in own),
             listening_loopback=any(p.scope is not None for p in own),
             partial=partial or any(p.listening is None for p in own),
-            unseen=unseen,
+            # the library's processes were not looked for: saved files, a tree that is not this
+            # system, a snapshot collected for other libraries, unknown shared objects
+            unseen=node.path[-1].partition(":")[0] not in looked,
         )
         library = node.path[-1]
         risk = assess(

@@ -130,6 +130,22 @@ def test_snapshot_audit_equals_live_audit(
     assert {pid: saved.get(pid) for pid in stable} == stable
 
 
+def test_a_library_the_snapshot_was_not_collected_for_is_never_none(
+    live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
+) -> None:
+    """The collector keeps the maps lines of its own libraries (here libssl3): asked about liblzma5,
+    whose fix is in, the snapshot cannot say that nothing runs old code, so nothing ranks none."""
+    snapshot = live_and_snapshot[3]
+    args = ("--library", "liblzma5", "--cve", "CVE-2022-1271", "--fixed-version", "5.2.5-2.1")
+    done = run_depgraph("audit", "--snapshot", snapshot, *args, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    assert "liblzma5: the snapshot's processes were collected for libssl3" in done.stderr
+    report = json.loads(done.stdout)
+    assert [v["state"] for v in report["library"]] in (["fixed"], ["fixed-backport"])
+    risks = {p["risk"]["level"] for p in report["packages"]}
+    assert risks and "none" not in risks, risks
+
+
 def test_snapshot_of_this_machine_has_what_the_manifest_says(
     live_and_snapshot: tuple[dict[str, object], dict[str, object], dict[str, object], Path],
 ) -> None:
