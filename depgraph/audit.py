@@ -306,7 +306,12 @@ def _runtime(
         }[library_state(verdict)]
         if options.maps is not None:
             scans.append(
-                scan_maps_file(library, options.maps, read_maps_text(options.maps, "replace"))
+                scan_maps_file(
+                    library,
+                    options.maps,
+                    read_maps_text(options.maps, "replace"),
+                    installed_vulnerable=vulnerable,
+                )
             )
         else:
             scans.append(scan_processes(library, options.proc, installed_vulnerable=vulnerable))

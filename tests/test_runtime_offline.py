@@ -450,3 +450,17 @@ def test_dpkg_log_of_this_machine() -> None:
         pytest.skip("libssl3 does not show in this machine's dpkg.log")
     installed = [p.installed for p in history.periods if p.installed is not None]
     assert installed == sorted(installed)
+
+
+def test_saved_maps_with_a_vulnerable_installed_version_need_a_restart() -> None:
+    """``--fixed-version`` above the installed libssl1.0.0 (trusty's 1.0.1f-1ubuntu2): the process
+    in a saved maps file runs a vulnerable version, even though the file was not deleted."""
+    root = scenario("ubuntu-14.04-core-armhf")
+    maps = MAPS / "hacklu2015-petition_builder-php5-maps.txt"
+    args = ("restart", "--root", root, "--library", "libssl1.0.0", "--maps", maps)
+    fixed_later = run_depgraph(*args, "--fixed-version", "1.0.1f-1ubuntu9", "--format", "json")
+    assert fixed_later.status == 1, fixed_later.stderr
+    reasons = [p["reason"] for p in json.loads(fixed_later.stdout)["processes"]]
+    assert reasons == ["vulnerable version"]
+    fixed_before = run_depgraph(*args, "--fixed-version", "1.0.1f-1ubuntu2", "--format", "json")
+    assert [p["reason"] for p in json.loads(fixed_before.stdout)["processes"]] != reasons

@@ -133,7 +133,8 @@ def _scan(
     from depgraph.runtime.scan import read_maps_text, scan_maps_file, scan_processes
 
     if args.maps is not None:
-        return scan_maps_file(library, args.maps, read_maps_text(args.maps))
+        text = read_maps_text(args.maps)
+        return scan_maps_file(library, args.maps, text, installed_vulnerable=vulnerable)
     if not _is_live(root):
         return None
     # The table shows only what needs a restart; JSON lists every process mapping the library.

@@ -500,7 +500,9 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
     return text
 
 
-def scan_maps_file(library: LibraryFiles, path: Path, text: str) -> RuntimeScan:
+def scan_maps_file(
+    library: LibraryFiles, path: Path, text: str, *, installed_vulnerable: bool | None = None
+) -> RuntimeScan:
     """The library's mappings in saved maps text.
 
     Lines may carry grep's ``/proc/PID/maps:`` prefix (the advice's one-liner over many files);
@@ -544,7 +546,7 @@ def scan_maps_file(library: LibraryFiles, path: Path, text: str) -> RuntimeScan:
                 placement=None,
                 mappings=ordered,
                 states=ordered_states,
-                reason=_state_reason(ordered_states, None),
+                reason=_state_reason(ordered_states, installed_vulnerable),
                 listening=None,
                 evidence=tuple(
                     Evidence(
