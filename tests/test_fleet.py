@@ -411,3 +411,28 @@ def test_table_csv_and_markdown_show_the_same_hosts(fleet: Path) -> None:
     assert len(rows["csv"].splitlines()) == len(SCENARIOS) + 3 + 1
     assert "## Hosts, most at risk first" in rows["markdown"]
     assert rows["table"].rstrip().splitlines()[-1].startswith("fleet: ")
+
+
+def test_a_lenient_host_with_a_skipped_record_is_partial_not_clean(tmp_path: Path) -> None:
+    """``--lenient`` skips a malformed paragraph, here libssl1.0.0's own: the host would read as
+    "library not installed, risk none"; it is listed as partial, with the skipped record, and a
+    fleet where no host could be audited has no highest risk at all."""
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    real = (HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status").read_text()
+    damaged = real.replace(
+        "Package: libssl1.0.0\nStatus: install ok installed\n",
+        "Package: libssl1.0.0\nStatus: install ok installed\nVersion 1.0\n",
+    )
+    assert damaged != real
+    (folder / "bad.status").write_text(damaged)
+    status, data, stderr = _fleet(folder, "--jobs", "1", "--lenient")
+    row = data["hosts"][0]
+    assert (row["host"], row["status"]) == ("bad", "partial"), row
+    assert "malformed records skipped (--lenient)" in row["reason"]
+    assert data["summary"]["partial"] == 1
+    (folder / "bad.status").write_bytes(b"\x00\x01 not a status file")
+    status, data, stderr = _fleet(folder, "--jobs", "1")
+    assert status == 2 and data["summary"]["failed"] == 1
+    assert data["summary"]["highest_risk"] is None
+    assert "highest risk unknown (no host audited)" in stderr

@@ -154,7 +154,7 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
         _write(report, args.format, args.report_file)
         if report.failed:  # the answer is incomplete: that outranks any finding
             status = 2
-        elif report.highest.at_least(Level(args.fail_on)):
+        elif report.highest is not None and report.highest.at_least(Level(args.fail_on)):
             status = 1
         else:
             status = 0

@@ -116,10 +116,10 @@ class FleetReport:
         return self.tally["failed"]
 
     @property
-    def highest(self) -> Level:
-        """The most severe level of any host that was audited."""
+    def highest(self) -> Level | None:
+        """The most severe level of any host that was audited; None when no host was."""
         levels = [Level(level) for level, hosts in self.by_level.items() if hosts]
-        return max(levels, key=lambda level: level.base, default=Level.NONE)
+        return max(levels, key=lambda level: level.base, default=None)
 
     def rows(self, where: str = "1", order: str = _ORDER) -> Iterator[dict[str, Any]]:
         """The hosts' rows, failed first, then the most at risk (``where``: an SQL condition)."""
@@ -129,7 +129,7 @@ class FleetReport:
     def summary(self) -> dict[str, Any]:
         return {
             "hosts": self.hosts,
-            "highest_risk": self.highest.value,
+            "highest_risk": self.highest.value if self.highest else None,
             "by_level": dict(self.by_level),
             "affected": self.tally["affected"],
             "restart": self.tally["restart"],
@@ -164,7 +164,7 @@ class FleetReport:
     def summary_line(self) -> str:
         """One line for stderr."""
         levels = ", ".join(f"{n} {level}" for level, n in self.by_level.items() if n)
-        line = f"fleet: {self.hosts} hosts ({levels or 'none audited'}); highest risk {self.highest.value}"
+        line = f"fleet: {self.hosts} hosts ({levels or 'none audited'}); highest risk {self.highest.value if self.highest else 'unknown (no host audited)'}"
         if self.tally["partial"]:
             line += f"; {self.tally['partial']} partial"
         if self.failed:

@@ -32,6 +32,9 @@ def summarize(
         for scan in report.runtime
         if scan.partial
     ]
+    skipped = [warning for warning in report.warnings if warning.endswith("skipped")]
+    if skipped:  # --lenient: a record left out may be the library's own
+        reasons.append(f"{len(skipped)} malformed records skipped (--lenient), first: {skipped[0]}")
     if kind == "dpkg-list":
         reasons.append("a 'dpkg -l' list: names and versions only, no dependencies")
     restart = sorted(
