@@ -464,3 +464,14 @@ def test_saved_maps_with_a_vulnerable_installed_version_need_a_restart() -> None
     assert reasons == ["vulnerable version"]
     fixed_before = run_depgraph(*args, "--fixed-version", "1.0.1f-1ubuntu2", "--format", "json")
     assert [p["reason"] for p in json.loads(fixed_before.stdout)["processes"]] != reasons
+
+
+def test_other_device_numbers_without_map_files_are_unknown_not_replaced() -> None:
+    """Not root, map_files cannot be read: the same inode under other device numbers (an overlay
+    or network file system) cannot be told from a replaced file; a different inode can."""
+    from depgraph.runtime.maps import Mapping, mapping_state
+
+    mapped = Mapping("/usr/lib/libssl.so.3", "08:01", 4242, False, "7f00-7f10", 1)
+    assert mapping_state(mapped, (8, 1, 4242)) is MappingState.CURRENT
+    assert mapping_state(mapped, (0, 47, 4242), "/proc/1/map_files/none") is MappingState.UNKNOWN
+    assert mapping_state(mapped, (8, 1, 999), "/proc/1/map_files/none") is MappingState.REPLACED

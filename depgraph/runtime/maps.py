@@ -186,4 +186,8 @@ def mapping_state(
             if modified is not None and started is not None and modified > started + 1:
                 return MappingState.REPLACED
             return MappingState.CURRENT
+    if current[2] == mapping.inode:
+        # same inode, other device numbers, and map_files unreadable (not root): an overlay or
+        # network file system reports other numbers than its maps lines; no telling
+        return MappingState.UNKNOWN
     return MappingState.REPLACED
