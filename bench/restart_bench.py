@@ -81,6 +81,10 @@ def timed(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, s
             elapsed = time.perf_counter() - start
             if index:
                 times[name].append(elapsed)
+            elif done.returncode not in (0, 1):  # a tool that failed at once would time as fast
+                raise SystemExit(
+                    f"bench: {name} exited {done.returncode}: {(done.stderr or done.stdout)[:300]}"
+                )
             outputs[name] = done.stdout + done.stderr
     return {name: (statistics.median(times[name]), outputs[name]) for name in commands}
 
