@@ -390,7 +390,7 @@ def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit
     decompressed in memory and searched for the CVE's bytes; only the few that contain it are
     parsed. A doc directory that is a symlink to another's is read once.
     """
-    pattern = re.compile(re.escape(cve).encode(), re.IGNORECASE)
+    pattern = re.compile(re.escape(cve).encode() + rb"(?!\d)", re.IGNORECASE)  # not CVE-…-34490
     doc = resolve_in_root(root, "usr/share/doc")
     if doc is None or not doc.is_dir():
         raise SourceError(root / "usr/share/doc", "no such directory")
@@ -406,6 +406,7 @@ def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit
         if key in seen:
             continue
         seen.add(key)
+        name = Path(key).parent.name  # the package whose directory it is, not a symlink to it
         content = read_bytes(Path(path), diagnostics)
         if content is None:
             continue

@@ -411,6 +411,19 @@ def test_command_all_on_this_machine_agrees_with_zgrep() -> None:
     done = run_depgraph("changelog", "--all", "--cve", "CVE-2023-0286", "--format", "json")
     found = {row["package"] for row in json.loads(done.stdout)["packages"]}
     assert expected and expected <= found
+    # a CVE id that is the start of a longer one names nothing by itself
+    named = set(
+        subprocess.run(
+            ["zgrep", "-ohE", r"CVE-[0-9]{4}-[0-9]{4,}", *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+    )
+    alone = sorted({cve[:-1] for cve in named if len(cve) > len("CVE-2023-0286")} - named)
+    if alone:
+        done = run_depgraph("changelog", "--all", "--cve", alone[0], "--format", "json")
+        assert done.status == 1 and json.loads(done.stdout)["packages"] == [], alone[0]
 
 
 def test_command_warns_about_a_damaged_changelog_and_goes_on(tmp_path: Path) -> None:
