@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
 import os
 import re
@@ -19,7 +20,7 @@ from depgraph.sources.dpkg_list import read_dpkg_list
 from depgraph.sources.dpkg_status import read_status
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import read_rdepends
-from tests.conftest import HEARTBLEED, oracle_apt_pkg, require_tool, status_files
+from tests.conftest import HEARTBLEED, oracle_apt_pkg, require_tool, run_depgraph, status_files
 
 
 def _paragraph_count(text: str) -> int:
@@ -202,3 +203,28 @@ def test_details_of_python_apt_equal_the_pure_reader(monkeypatch: pytest.MonkeyP
 
 def _names(groups: tuple[OrGroup, ...]) -> list[list[tuple[str, str | None, str | None]]]:
     return [[(r.name, r.operator, r.version) for r in group] for group in groups]
+
+
+def test_a_root_without_a_record_of_dpkg_takes_its_most_common_architecture(
+    tmp_path: Path,
+) -> None:
+    """A trimmed status file (no ``dpkg`` record) of an armhf root on this amd64 machine: both
+    readers take armhf, the architecture of most records, as the native one, so ``libssl1.0.0``
+    (``Multi-Arch: same``) is found as on the whole tree. python-apt's reader fell back to this
+    machine's architecture and found no such package (found by the fleet bench's trimmed hosts)."""
+    whole = HEARTBLEED / "raspbian-wheezy" / "root"
+    root = tmp_path / "root"
+    shutil.copytree(whole, root)
+    status = root / "var/lib/dpkg/status"
+    paragraphs = status.read_text().split("\n\n")
+    kept = [p for p in paragraphs if not p.startswith("Package: dpkg\n")]
+    assert len(kept) == len(paragraphs) - 1
+    status.write_text("\n\n".join(kept))
+
+    def dependents(tree: Path) -> dict[str, str]:
+        done = run_depgraph("graph", "libssl1.0.0", "--root", tree, "--format", "json")
+        assert done.status == 0, done.stderr
+        return {node["package"]: node["version"] for node in json.loads(done.stdout)["nodes"]}
+
+    found = dependents(root)
+    assert len(found) > 5 and found == dependents(whole)

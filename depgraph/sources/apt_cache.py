@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -352,16 +353,22 @@ def _dpkg_architectures(native: str) -> list[str]:
 
 
 _DPKG_ARCH = re.compile(r"^Package: dpkg\n(?:[^\n]+\n)*?Architecture: (\S+)", re.MULTILINE)
+_ARCH = re.compile(r"^Architecture: (\S+)", re.MULTILINE)
 
 
 def _dpkg_arch(status: Path) -> str | None:
-    """The architecture of dpkg itself in a root's status file: that root's native architecture."""
+    """The native architecture of a root from its status file: dpkg's own, or, without a record of
+    dpkg (a trimmed or saved list), the most common one that is not ``all`` (the pure reader's
+    rule, ``universe._native_arch``); None without any."""
     try:
         text = status.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     match = _DPKG_ARCH.search(text)
-    return match.group(1) if match else None
+    if match:
+        return match.group(1)
+    counts = Counter(arch for arch in _ARCH.findall(text) if arch != "all")
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def _state(apt: Any, current: int) -> str:
