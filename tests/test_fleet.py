@@ -9,6 +9,7 @@ against ``depgraph audit`` of the same file, run on its own.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -87,14 +88,23 @@ def _answer(data: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def external_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Dask scheduler and two workers on 127.0.0.1, as the README says to start them."""
-    folder = tmp_path_factory.mktemp("dask")
+    with _dask_cluster(tmp_path_factory.mktemp("dask")) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def _dask_cluster(folder: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``dask scheduler`` and two ``dask worker`` processes (each under its nanny, which starts
+    it again when it dies), stopped at the end."""
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     scheduler_file = folder / "scheduler.json"
+    environment = {**os.environ, **(env or {})}
     processes = [
         subprocess.Popen(
             [*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
              "--scheduler-file", str(scheduler_file)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=environment,
         )
     ]  # fmt: skip
     try:
@@ -105,7 +115,7 @@ def external_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
                     [sys.executable, "-m", "distributed.cli.dask_worker", address,
                      "--nthreads", "1", "--no-dashboard", "--memory-limit", "0"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
-                    start_new_session=True,
+                    start_new_session=True, env=environment,
                 )
             )  # fmt: skip
         _wait_for_workers(address, 2)
@@ -380,6 +390,115 @@ def test_a_host_whose_audit_process_is_killed_fails_alone(tmp_path: Path) -> Non
         == "the audit process was killed by SIGKILL (the kernel's OOM killer?)"
     )
     assert rows["a"]["highest_risk"] == rows["b"]["highest_risk"] == "high"
+
+
+def _audit_processes() -> dict[int, tuple[int, int]]:
+    """``python -m depgraph.fleet.runner`` processes: pid -> (parent pid, resident KB)."""
+    found = {}
+    for directory in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (directory / "cmdline").read_bytes().split(b"\0")
+            status = (directory / "status").read_text()
+        except OSError:
+            continue
+        if b"depgraph.fleet.runner" not in command:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        resident = int(fields.get("VmRSS", "0 kB").split()[0])
+        found[int(directory.name)] = (int(fields["PPid"]), resident)
+    return found
+
+
+def _when_auditing_the_wide_host(act: Any, times: int, fleet: subprocess.Popen[str]) -> int:
+    """Call ``act(pid, parent)`` on the audit process that works on the wide host (the only one
+    past 150 MB resident), up to ``times`` times, each time on a new process; how many acts."""
+    acted: set[int] = set()
+    deadline = time.monotonic() + 240
+    while len(acted) < times and fleet.poll() is None and time.monotonic() < deadline:
+        for pid, (parent, resident) in _audit_processes().items():
+            if resident > 150_000 and pid not in acted:
+                acted.add(pid)
+                with contextlib.suppress(ProcessLookupError):
+                    act(pid, parent)
+        time.sleep(0.05)
+    return len(acted)
+
+
+def _narrow_fleet(folder: Path, count: int) -> None:
+    """``0-wide.status`` (several seconds and over 200 MB to audit) and ``count`` real hosts."""
+    folder.mkdir()
+    _wide(folder / "0-wide.status", 100_000)
+    for number in range(count):
+        shutil.copy(
+            HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status",
+            folder / f"a{number:02d}.status",
+        )
+
+
+def _run_fleet(
+    args: list[str], tmp_path: Path, act: Any, times: int
+) -> tuple[int, dict[str, Any], str]:
+    command = [sys.executable, "-m", "depgraph", "fleet", *args, "--no-cache", "--format", "json"]
+    fleet = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache")),
+    )  # fmt: skip
+    try:
+        acts = _when_auditing_the_wide_host(act, times, fleet)
+        stdout, stderr = fleet.communicate(timeout=300)
+    finally:
+        if fleet.poll() is None:
+            fleet.kill()
+            fleet.wait()
+    assert acts == times, stderr
+    data = json.loads(stdout)
+    jsonschema.validate(data, SCHEMA)
+    return fleet.returncode, data, stderr
+
+
+def test_a_host_whose_audit_hangs_is_stopped_at_its_time_limit(tmp_path: Path) -> None:
+    """A true hang, played by this test: the audit process of the wide host is stopped (SIGSTOP)
+    and never goes on. The worker kills it at the host's time limit and goes on with the others."""
+    folder = tmp_path / "hosts"
+    _narrow_fleet(folder, 3)
+    stopped: list[int] = []
+
+    def stop(pid: int, _parent: int) -> None:
+        os.kill(pid, signal.SIGSTOP)
+        stopped.append(pid)
+
+    status, data, stderr = _run_fleet(
+        [str(folder), "--jobs", "2", "--host-timeout", "20"], tmp_path, stop, 1
+    )
+    assert status == 2, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["0-wide"]["reason"] == "timed out after 20 s"
+    assert [rows[f"a{n:02d}"]["highest_risk"] for n in range(3)] == ["high"] * 3
+    assert not Path(f"/proc/{stopped[0]}").exists()  # killed and reaped, not left stopped
+
+
+def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
+    """A Dask worker killed (SIGKILL, by this test) while its audit process works on the wide
+    host, twice: the scheduler, allowed no failures here, gives up on the batch (``KilledWorker``);
+    the batch's hosts are tried again one task each, and the wide host kills its second worker.
+    Only the wide host fails; its partner in the batch and every other host are audited."""
+    folder = tmp_path / "hosts"
+    _narrow_fleet(folder, 20)  # 21 hosts on 2 worker threads: batches of 2
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    with _dask_cluster(tmp_path, env) as address:
+        status, data, stderr = _run_fleet(
+            [str(folder), "--scheduler", address],
+            tmp_path,
+            lambda _pid, parent: os.kill(parent, signal.SIGKILL),
+            2,
+        )
+    assert status == 2, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["0-wide"]["status"] == "failed"
+    assert rows["0-wide"]["reason"].startswith("the Dask worker failed: KilledWorker"), rows
+    others = [rows[f"a{n:02d}"] for n in range(20)]
+    assert [row["highest_risk"] for row in others] == ["high"] * 20
+    assert data["summary"]["failed"] == 1 and data["summary"]["hosts"] == 21
 
 
 # --- the command line ---------------------------------------------------------------------------

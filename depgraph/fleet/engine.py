@@ -9,8 +9,11 @@ in flight, and the results are taken with ``as_completed`` as they finish; so th
 bounded number of futures and, per host, only its row in the report, however many hosts there
 are. A batch is smaller when there are few hosts, so that every worker gets some. The workers read
 the hosts' files by the path the client gives (absolute): on a cluster of several machines the
-files must be on a file system they share. A worker that dies in the middle of a host (Dask retries
-it, then raises ``KilledWorker``) fails that host only.
+files must be on a file system they share. When a worker dies, Dask tries its tasks again on the
+others, up to its ``allowed-failures``, then raises ``KilledWorker``; the hosts of a task that
+failed are tried again at the end, each alone with nothing else in flight (a dying worker takes
+all the tasks it held down with it), so that only a host that kills its worker fails, with the
+reason, and the run goes on.
 
 With ``--jobs 1`` and no scheduler there is nothing for Dask to distribute: the hosts are audited
 one by one by the same kind of child process, without the cluster's start-up (about 2 s).
@@ -173,51 +176,83 @@ def _on_dask(
             )
             client = Client(cluster)
         with client:
-            threads = max(1, sum(client.nthreads().values()))
-            size = max(1, min(MAX_BATCH, total // (threads * WINDOW_PER_WORKER)))
-            run_id = uuid.uuid4().hex[:12]
-            batches: dict[str, tuple[tuple[HostTask, str], ...]] = {}
-            flying = as_completed()
-            done = 0
-            hosts = itertools.chain((first,), pending)
-            for number, batch in enumerate(_batched(hosts, size)):
-                while flying.count() >= threads * WINDOW_PER_WORKER:
-                    done += _collect(next(flying), batches, report, cache)
-                    if progress:
-                        progress(done)
-                name = f"depgraph-fleet-{run_id}-{number}"
-                batches[name] = batch
-                tasks = tuple(task for task, _ in batch)
-                flying.add(client.submit(audit_hosts, tasks, key=name, pure=False, retries=0))
-            for future in flying:
-                done += _collect(future, batches, report, cache)
-                if progress:
-                    progress(done)
+            _Run(client, as_completed(), report, cache, progress).run(
+                itertools.chain((first,), pending), total
+            )
     finally:
         if cluster is not None:
             cluster.close()
 
 
-def _batched(
-    items: Iterator[tuple[HostTask, str]], size: int
-) -> Iterator[tuple[tuple[HostTask, str], ...]]:
+Batch = tuple[tuple[HostTask, str], ...]
+
+
+def _batched(items: Iterator[tuple[HostTask, str]], size: int) -> Iterator[Batch]:
     while batch := tuple(itertools.islice(items, size)):
         yield batch
 
 
-def _collect(
-    future: Any,
-    batches: dict[str, tuple[tuple[HostTask, str], ...]],
-    report: FleetReport,
-    cache: ResultCache,
-) -> int:
-    batch = batches.pop(future.key)
-    try:
-        summaries: list[dict[str, Any]] = future.result()
-    except Exception as error:  # KilledWorker, a worker without depgraph, ...
-        why = f"the Dask worker failed: {type(error).__name__}: {error}"
-        summaries = [failure(task.name, task.path, task.kind, why) for task, _ in batch]
-    future.release()
-    for (_, key), summary in zip(batch, summaries, strict=True):
-        _finish(summary, key, report, cache)
-    return len(batch)
+class _Run:
+    """The tasks in flight on a Dask cluster, and the hosts of failed tasks to try again."""
+
+    def __init__(
+        self,
+        client: Any,
+        flying: Any,
+        report: FleetReport,
+        cache: ResultCache,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.client = client
+        self.flying = flying
+        self.report = report
+        self.cache = cache
+        self.progress = progress
+        self.batches: dict[str, Batch] = {}
+        self.again: list[tuple[HostTask, str]] = []
+        self.done = 0
+        self._names = (f"depgraph-fleet-{uuid.uuid4().hex[:12]}-{n}" for n in itertools.count())
+
+    def run(self, hosts: Iterator[tuple[HostTask, str]], total: int) -> None:
+        """Audit ``hosts`` in batches, a bounded number in flight; then the hosts of the tasks
+        that failed, each alone with nothing else in flight: a worker that dies then was killed
+        by that host, and Dask blames every task a dying worker held."""
+        threads = max(1, sum(self.client.nthreads().values()))
+        window = threads * WINDOW_PER_WORKER
+        size = max(1, min(MAX_BATCH, total // window))
+        for batch in _batched(hosts, size):
+            while self.flying.count() >= window:
+                self._collect(next(self.flying), final=False)
+            self._submit(batch)
+        while not self.flying.is_empty():
+            self._collect(next(self.flying), final=False)
+        for host in self.again:
+            self._submit((host,))
+            self._collect(next(self.flying), final=True)
+
+    def _submit(self, batch: Batch) -> None:
+        name = next(self._names)
+        self.batches[name] = batch
+        tasks = tuple(task for task, _ in batch)
+        self.flying.add(self.client.submit(audit_hosts, tasks, key=name, pure=False, retries=0))
+
+    def _collect(self, future: Any, final: bool) -> None:
+        from distributed.scheduler import KilledWorker
+
+        batch = self.batches.pop(future.key)
+        try:
+            summaries: list[dict[str, Any]] = future.result()
+        except Exception as error:  # KilledWorker, a worker without depgraph, ...
+            future.release()
+            if not final and isinstance(error, KilledWorker):
+                self.again.extend(batch)
+                return
+            why = f"the Dask worker failed: {type(error).__name__}: {error}"
+            summaries = [failure(task.name, task.path, task.kind, why) for task, _ in batch]
+        else:
+            future.release()
+        for (_, key), summary in zip(batch, summaries, strict=True):
+            _finish(summary, key, self.report, self.cache)
+        self.done += len(batch)
+        if self.progress:
+            self.progress(self.done)
