@@ -501,6 +501,35 @@ def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
     assert data["summary"]["failed"] == 1 and data["summary"]["hosts"] == 21
 
 
+def test_each_host_file_is_taken_once_however_the_paths_overlap(tmp_path: Path) -> None:
+    from depgraph.fleet.hosts import expand
+
+    folder = tmp_path / "hosts"
+    (folder / "eu").mkdir(parents=True)
+    (folder / ".hidden").mkdir()
+    for name in ("a.status", "eu/b.status", "eu/c.status", ".hidden/d.status", ".e.status"):
+        (folder / name).write_text("Package: x\n")
+    (folder / "eu" / "link.status").symlink_to(folder / "a.status")
+    paths = [
+        folder / "eu" / "b.status",  # a file, then the folders above it
+        folder / "eu",
+        folder,
+        tmp_path / "hosts" / ".." / "hosts",  # the same folder by another spelling
+        folder / "a.status",
+    ]
+    found = list(expand(paths))
+    assert found == [
+        str(folder / "eu" / "b.status"),
+        str(folder / "eu" / "c.status"),
+        str(folder / "a.status"),
+    ]
+    assert list(expand([folder])) == [
+        str(folder / "a.status"),  # a folder's own files, then its subfolders'
+        str(folder / "eu" / "b.status"),
+        str(folder / "eu" / "c.status"),
+    ]
+
+
 # --- the command line ---------------------------------------------------------------------------
 
 

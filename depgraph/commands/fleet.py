@@ -134,7 +134,9 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     if args.scheduler is not None and "://" not in args.scheduler:
         raise UsageError(f"--scheduler {args.scheduler}: give an address like tcp://HOST:PORT")
     profile = profile_of(args)
-    files = list(expand(args.paths))  # a path that does not exist is a typo: exit 2 before work
+    # counted first (a path that does not exist is a typo: exit 2 before any work), then walked
+    # again as the hosts are audited: no list of a fleet's paths in memory
+    total = sum(1 for _ in expand(args.paths))
     settings = engine.Settings(
         profile=profile,
         jobs=args.jobs,
@@ -147,8 +149,8 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     cache = ResultCache(profile, options=f"lenient={args.lenient}", enabled=not args.no_cache)
     report = FleetReport(profile={**profile.to_report(), "title": profile.title})
     try:
-        progress = _progress(len(files)) if sys.stderr.isatty() else None
-        engine.run(files, settings, cache, report, progress, total=len(files))
+        progress = _progress(total) if sys.stderr.isatty() else None
+        engine.run(expand(args.paths), settings, cache, report, progress, total=total)
         if progress is not None:
             print(file=sys.stderr)
         _write(report, args.format, args.report_file)

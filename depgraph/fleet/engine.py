@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 WINDOW_PER_WORKER = 4
 MAX_BATCH = 32
+LOG_LENGTH = 16
+"""Dask's ``distributed.admin.low-level-log-length`` while the fleet runs (its default: 1,000)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,7 @@ def _on_dask(
     progress: Callable[[int], None] | None,
     total: int,
 ) -> None:
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     from depgraph.errors import UsageError
@@ -154,34 +157,38 @@ def _on_dask(
     if first is None:  # everything was cached: no cluster to start
         report.engine = "cache"
         return
-    cluster = None
-    try:
-        if settings.scheduler is not None:
-            report.engine = f"dask {settings.scheduler}"
-            try:
-                client = Client(settings.scheduler, timeout="20s")
-            except OSError as error:
-                raise UsageError(
-                    f"--scheduler {settings.scheduler}: cannot connect: {error}"
-                ) from None
-        else:
-            report.engine = f"dask local cluster, {settings.jobs} workers"
-            cluster = LocalCluster(
-                n_workers=settings.jobs,
-                threads_per_worker=1,
-                processes=True,
-                memory_limit=0,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            client = Client(cluster)
-        with client:
-            _Run(client, as_completed(), report, cache, progress).run(
-                itertools.chain((first,), pending), total
-            )
-    finally:
-        if cluster is not None:
-            cluster.close()
+    # Dask keeps the last 1,000 messages of every connection (and as many scheduler events) for
+    # its developers: with the local cluster's scheduler in this process, that is 1,000 batches of
+    # hosts, and the client's memory would grow with the fleet up to 32,000 hosts.
+    with dask.config.set({"distributed.admin.low-level-log-length": LOG_LENGTH}):
+        cluster = None
+        try:
+            if settings.scheduler is not None:
+                report.engine = f"dask {settings.scheduler}"
+                try:
+                    client = Client(settings.scheduler, timeout="20s")
+                except OSError as error:
+                    raise UsageError(
+                        f"--scheduler {settings.scheduler}: cannot connect: {error}"
+                    ) from None
+            else:
+                report.engine = f"dask local cluster, {settings.jobs} workers"
+                cluster = LocalCluster(
+                    n_workers=settings.jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    memory_limit=0,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                client = Client(cluster)
+            with client:
+                _Run(client, as_completed(), report, cache, progress).run(
+                    itertools.chain((first,), pending), total
+                )
+        finally:
+            if cluster is not None:
+                cluster.close()
 
 
 Batch = tuple[tuple[HostTask, str], ...]

@@ -93,20 +93,30 @@ def _why(error: OSError) -> str:
 def expand(paths: Sequence[Path]) -> Iterator[str]:
     """The host files the paths name, absolute: files as given, folders walked (sorted, no hidden
     names, no symbolic links followed); each file once. A path that does not exist is a
-    :class:`SourceError` (a typo on the command line, not a host that failed). Strings, not
-    :class:`Path` objects: a fleet's list of them is 100 bytes a host, not 400."""
-    seen: set[str] = set()
+    :class:`SourceError` (a typo on the command line, not a host that failed).
+
+    Nothing is kept per file, so a fleet's paths can be walked twice (counted, then audited)
+    without a list of them in memory: a file is left out when an earlier PATH already named it,
+    itself or a folder above it, which only needs the command line's few PATHs."""
+    earlier: list[tuple[str, bool]] = []  # (normalised absolute path, is a folder)
     for path in paths:
+        name = os.path.normpath(path.absolute())
         if path.is_dir():
-            files: Iterator[str] = _walk(path.absolute())
+            files: Iterator[str] = _walk(Path(name))
         elif path.exists() or path.is_symlink():
-            files = iter((str(path.absolute()),))
+            files = iter((name,))
         else:
             raise SourceError(path, "no such file or directory")
         for file in files:
-            if file not in seen:
-                seen.add(file)
+            if not any(_covers(before, folder, file) for before, folder in earlier):
                 yield file
+        earlier.append((name, path.is_dir()))
+
+
+def _covers(before: str, folder: bool, file: str) -> bool:
+    if not folder:
+        return file == before
+    return file.startswith(before.rstrip(os.sep) + os.sep)
 
 
 def _walk(folder: Path) -> Iterator[str]:

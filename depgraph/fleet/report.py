@@ -61,7 +61,7 @@ class FleetReport:
         os.close(descriptor)
         self._db = sqlite3.connect(self._file)
         self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4096;"
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-512; PRAGMA temp_store=FILE;"
             "CREATE TABLE hosts (failed INT, rank INT, critical INT, high INT, medium INT,"
             " low INT, none INT, host TEXT, path TEXT, status TEXT, restart INT, row TEXT)"
         )
