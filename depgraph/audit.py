@@ -89,7 +89,9 @@ class AuditReport:
             levels.append(Level.HIGH)
         elif any(p.needs_restart for p in self.stray):
             levels.append(Level.LOW)
-        if any(v.state is FixState.VULNERABLE for v in self.libraries) and not levels:
+        if not levels and any(
+            v.state in (FixState.VULNERABLE, FixState.UNKNOWN) for v in self.libraries
+        ):  # nothing depends on it, but it is there: never "none" when it could not be told
             levels.append(Level.LOW)
         return max(levels, key=lambda level: level.base, default=Level.NONE)
 

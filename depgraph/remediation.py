@@ -108,7 +108,11 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     text = advice.get("restart", "Restart every process that has the old library mapped.")
     if report.runtime:
         actions = [action for scan in report.runtime for action in restart_plan(scan)]
-        runnable = [a for a in actions if a.command and a.kind is not ActionKind.REBOOT]
+        # the upgrade step already names the library's packages and command
+        done_elsewhere = (
+            (ActionKind.REBOOT, ActionKind.UPGRADE) if upgrading else (ActionKind.REBOOT,)
+        )
+        runnable = [a for a in actions if a.command and a.kind not in done_elsewhere]
         reboot = [a for a in actions if a.kind is ActionKind.REBOOT]
         by_hand = [a for a in actions if a.command is None and a.kind is not ActionKind.REBOOT]
         packages = sorted(
@@ -132,7 +136,21 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
         if d.risk.level is not Level.NONE
         and any(e.kind in ("systemd-unit", "init-script") for e in d.role.evidence)
     ]
-    if not services or not upgrading:
+    why = report.runtime_note.removeprefix("running processes not looked at: ")
+    if not upgrading:
+        if not any(d.risk.level is not Level.NONE for d in report.dependents):
+            return steps
+        # the fix is in, but processes started before it may still run the old library
+        named = (
+            f", or restart at least the services of {_list(_names(services))}" if services else ""
+        )
+        detail = (
+            f"{text} The fix is installed, but running processes were not looked at ({why}): "
+            "those started before the upgrade may still run the old library. On the host, run "
+            f"'depgraph restart' as root and do what it lists{named}; or reboot."
+        )
+        return [Step("restart", detail, tuple(_names(services)), ("depgraph restart",))]
+    if not services:
         return steps
     units = sorted(
         {
@@ -142,7 +160,6 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
             if e.kind == "systemd-unit" and (e.path or "").endswith(".service")
         }
     )
-    why = report.runtime_note.removeprefix("running processes not looked at: ")
     detail = (
         f"{text} Running processes were not looked at ({why}); restart at least the services "
         f"of {_list(_names(services))}, or reboot."

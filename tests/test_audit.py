@@ -96,6 +96,43 @@ def test_stale_process_is_in_the_plan() -> None:
     assert "pid 2214" in report["actions"][0]["text"]
 
 
+def test_a_vulnerable_version_still_running_is_upgraded_once_then_restarted(tmp_path: Path) -> None:
+    """trusty's libssl1.0.0, an ad hoc CVE its changelog does not name with a first fixed version
+    above it, and a saved maps file of a process running it: the plan upgrades the library in
+    its own step, and the restart step restarts; it does not repeat the upgrade command."""
+    maps = FIXTURES / "heartbleed/data/16-proc-maps-real/hacklu2015-petition_builder-php5-maps.txt"
+    done = run_depgraph(
+        "audit", "--root", FIXTURES / "heartbleed/ubuntu-14.04-core-armhf/root",
+        "--library", "libssl1.0.0", "--cve", "CVE-2099-0001",
+        "--fixed-version", "1.0.1f-1ubuntu9", "--maps", maps, "--format", "json",
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    assert report["library"][0]["state"] == "vulnerable", done.stderr
+    steps = {action["step"]: action for action in report["actions"]}
+    assert steps["upgrade"]["commands"] == [
+        "apt-get update && apt-get install --only-upgrade libssl1.0.0"
+    ]
+    assert "restart" in steps and "after the upgrade" in steps["restart"]["text"]
+    assert not any("apt-get" in command for command in steps["restart"]["commands"])
+
+
+def test_a_library_nothing_depends_on_of_unknown_state_is_not_none(tmp_path: Path) -> None:
+    """Raspbian's libssl1.0.0 alone in a saved status file (no release known, so no fixed
+    version to compare with): its state cannot be told, and although no package depends on it
+    the highest risk is low, not none."""
+    status = FIXTURES / "heartbleed/raspbian-wheezy/root/var/lib/dpkg/status"
+    (paragraph,) = (
+        p for p in status.read_text().split("\n\n") if p.startswith("Package: libssl1.0.0\n")
+    )
+    alone = tmp_path / "status"
+    alone.write_text(paragraph + "\n")
+    done = run_depgraph("audit", "--status", alone, "--format", "json")
+    report = json.loads(done.stdout)
+    assert report["library"][0]["state"] == "unknown"
+    assert report["packages"] == [] or all(p["depth"] == 0 for p in report["packages"])
+    assert report["summary"]["highest_risk"] == "low", report["summary"]
+
+
 def test_exit_status_follows_fail_on() -> None:
     args = args_of("ubuntu-12.04-server")
     assert run_depgraph("audit", *args).status == 1  # high >= high (the default)
