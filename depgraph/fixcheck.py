@@ -427,8 +427,17 @@ def _decide(
                 Evidence("version-range", f"upstream {shown} is outside the vulnerable {ranges}")
             )
             _add_docs_evidence(profile, package, root, diagnostics, evidence)
-            _add_openssl_evidence(profile, package, index, openssl, evidence, conflicts, fixed=True)
-            if below and nominal_below:
+            unaffected = below and nominal_below  # then any build date is consistent
+            _add_openssl_evidence(
+                profile,
+                package,
+                index,
+                openssl,
+                evidence,
+                conflicts,
+                fixed=None if unaffected else True,
+            )
+            if unaffected:
                 return _verdict(
                     package,
                     FixState.NOT_AFFECTED,
@@ -585,7 +594,9 @@ def _decide(
         openssl,
         evidence,
         conflicts,
-        fixed=state in (FixState.FIXED, FixState.FIXED_BACKPORT),
+        fixed=None
+        if state is FixState.NOT_AFFECTED
+        else state in (FixState.FIXED, FixState.FIXED_BACKPORT),
     )
     return _verdict(package, state, evidence, conflicts, rule, reason, fixed_in)
 
@@ -758,6 +769,16 @@ def _add_docs_evidence(
             )
 
 
+def _same_release(real: str, said: str) -> bool:
+    """The package's upstream version and the one ``openssl version`` names are one release:
+    equal, or one is the other with a suffix after a separator (``1.0.1e-fips``); ``3.0.1`` is
+    not ``3.0.13``, nor ``1.0.1`` ``1.0.1e``."""
+    if real == said:
+        return True
+    shorter, longer = sorted((real, said), key=len)
+    return longer.startswith(shorter) and longer[len(shorter)] in "-+~_ "
+
+
 def _add_openssl_evidence(
     profile: Profile,
     package: Package,
@@ -766,9 +787,10 @@ def _add_openssl_evidence(
     evidence: list[Evidence],
     conflicts: list[str],
     *,
-    fixed: bool,
+    fixed: bool | None,
 ) -> None:
-    """The ``openssl`` CLI package and ``openssl version -a``: context, never the decision."""
+    """The ``openssl`` CLI package and ``openssl version -a``: context, never the decision. A
+    build date contradicting ``fixed`` (True or False) is a conflict; None (not affected) has none."""
     if profile.source_package != "openssl" or package.version is None:
         return
     cli = index.lookup("openssl")
@@ -785,7 +807,7 @@ def _add_openssl_evidence(
         return
     _, real = upstream_version(package.version)
     said = openssl.effective_version
-    if not (real == said or real.startswith(said) or said.startswith(real)):
+    if not _same_release(real, said):
         evidence.append(
             Evidence(
                 "openssl-version",
@@ -810,7 +832,7 @@ def _add_openssl_evidence(
             f"libcrypto built on {openssl.built_on_text}, before the fix date "
             f"{profile.disclosed}: the library in use predates the fix"
         )
-        if fixed:
+        if fixed is True:
             conflicts.append(
                 f"openssl version -a says built on {openssl.built_on_text}, before "
                 f"{profile.disclosed}, though the package is judged fixed (an old copy still "
@@ -821,7 +843,7 @@ def _add_openssl_evidence(
             f"libcrypto built on {openssl.built_on_text}, on or after the fix date "
             f"{profile.disclosed}: weak evidence of a fix (a rebuild is not a fix)"
         )
-        if not fixed:
+        if fixed is False:
             conflicts.append(
                 f"openssl version -a says built on {openssl.built_on_text}, on or after the fix "
                 "date, though the package is not judged fixed"

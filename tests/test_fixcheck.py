@@ -174,8 +174,42 @@ def test_openssl_version_a_is_weak_evidence_and_conflicts_are_kept() -> None:
     assert with_new.state is FixState.VULNERABLE  # the build date never decides
     (conflict,) = with_new.conflicts
     assert "Mon Apr  7 20:33:29 UTC 2014" in conflict
-    other = only(scenario("ubuntu-14.04-core-armhf"), openssl=old)
-    assert "before the fix date" in kinds(other)["openssl-version"][0]
+    other = only(scenario("ubuntu-14.04-core-armhf"), openssl=old)  # 1.0.1 is not trusty's 1.0.1f
+    assert "not this library's 1.0.1f: not used" in kinds(other)["openssl-version"][0]
+
+
+def test_openssl_version_a_of_another_release_or_of_a_not_affected_library(
+    tmp_path: Path,
+) -> None:
+    """A library outside the range from below (1.0.1 against a bug introduced in 1.0.2) is not
+    affected whatever its build date: an old build is no conflict. And ``openssl version -a``
+    naming another release (1.0.1e, 1.0.1 plus a letter, is not the 1.0.1 installed) is not used."""
+    old = parse_openssl_version(
+        (
+            HEARTBLEED_DATA
+            / "15-openssl-version-a-outputs"
+            / "fens.me-nodejs-https-server-EXCERPT-openssl-version-a.txt"
+        ).read_text()
+    )
+    assert old is not None and old.version == "1.0.1"
+    profile_file = tmp_path / "later-bug.toml"
+    profile_file.write_text(
+        'id = "later-bug"\ntitle = "a bug of 1.0.2 only"\ncves = ["CVE-2099-0002"]\n'
+        'disclosed = 2015-01-01\nsource_package = "openssl"\nlibraries = ["libssl1.0.0"]\n'
+        '[[affected]]\nintroduced = "1.0.2~"\nfixed = "1.0.2a"\n'
+    )
+    profile = load_profile(str(profile_file))
+    root = scenario("ubuntu-12.04.3-armhf")  # libssl1.0.0 1.0.1-4ubuntu5.10
+    verdict = only(root, profile=profile, openssl=old)
+    assert verdict.state is FixState.NOT_AFFECTED
+    assert verdict.conflicts == ()
+    assert "before the fix date" in kinds(verdict)["openssl-version"][0]
+    other = parse_openssl_version(
+        "OpenSSL 1.0.1e 11 Feb 2013\nbuilt on: Tue Apr 8 10:00:00 UTC 2014\n"
+    )
+    assert other is not None
+    unused = only(root, openssl=other)
+    assert "not this library's 1.0.1: not used" in kinds(unused)["openssl-version"][0]
 
 
 def test_saved_status_file_has_no_changelog_but_a_release() -> None:
