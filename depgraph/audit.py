@@ -296,16 +296,11 @@ def _runtime(
         )
         return (), why
     scans = []
-    for verdict in installed:
-        library = library_files(root or Path("/"), verdict.package.partition(":")[0])
+    for name, vulnerable in _per_library(installed):
+        library = library_files(root or Path("/"), name)
         if library is None:
-            diagnostics.warn(verdict.package, 0, "its shared objects are not known: not scanned")
+            diagnostics.warn(name, 0, "its shared objects are not known: not scanned")
             continue
-        vulnerable = {
-            LibraryState.VULNERABLE: True,
-            LibraryState.FIXED: False,
-            LibraryState.UNKNOWN: None,
-        }[library_state(verdict)]
         if options.maps is not None:
             scans.append(
                 scan_maps_file(
@@ -317,14 +312,32 @@ def _runtime(
             )
         else:
             scans.append(scan_processes(library, options.proc, installed_vulnerable=vulnerable))
+    partial = _warn_partial(scans, str(options.proc), diagnostics)
+    source = str(options.maps) if options.maps is not None else str(options.proc)
+    return tuple(scans), f"processes from {source}" + (" (partial)" if partial else "")
+
+
+def _per_library(installed: list[LibraryVerdict]) -> list[tuple[str, bool | None]]:
+    """Each library package once (``libssl3:amd64`` and ``libssl3:i386`` map the same sonames,
+    so one scan finds the processes of both), with whether its installed version is vulnerable:
+    True if any architecture's is, None if any is unknown, else False."""
+    worst: dict[str, bool | None] = {}
+    for verdict in installed:
+        name = verdict.package.partition(":")[0]
+        state = library_state(verdict)
+        vulnerable = {LibraryState.VULNERABLE: True, LibraryState.FIXED: False}.get(state)
+        if name not in worst or vulnerable is True or (vulnerable is None and worst[name] is False):
+            worst[name] = vulnerable
+    return list(worst.items())
+
+
+def _warn_partial(scans: list[RuntimeScan], where: str, diagnostics: Diagnostics) -> bool:
+    """Warn once when some processes could not be read; whether the view is partial."""
     partial = [scan for scan in scans if scan.partial]
     if partial:
         count = sum(len(scan.unreadable) for scan in partial)
-        diagnostics.warn(
-            str(options.proc), 0, f"{count} processes could not be read: the view is partial"
-        )
-    source = str(options.maps) if options.maps is not None else str(options.proc)
-    return tuple(scans), f"processes from {source}" + (" (partial)" if partial else "")
+        diagnostics.warn(where, 0, f"{count} processes could not be read: the view is partial")
+    return bool(partial)
 
 
 def _snapshot_runtime(
@@ -343,8 +356,7 @@ def _snapshot_runtime(
     owners = Owners(snapshot.root, use_cache=False)
     collected = {name.partition(":")[0] for name in snapshot.manifest.libraries}
     scans = []
-    for verdict in installed:
-        name = verdict.package.partition(":")[0]
+    for name, vulnerable in _per_library(installed):
         if name not in collected:
             # the collector kept only the maps lines of its own libraries: nothing is known here
             diagnostics.warn(
@@ -357,22 +369,12 @@ def _snapshot_runtime(
             continue
         library = library_files(snapshot.root, name)
         if library is None:
-            diagnostics.warn(verdict.package, 0, "its shared objects are not known: not scanned")
+            diagnostics.warn(name, 0, "its shared objects are not known: not scanned")
             continue
-        vulnerable = {
-            LibraryState.VULNERABLE: True,
-            LibraryState.FIXED: False,
-            LibraryState.UNKNOWN: None,
-        }[library_state(verdict)]
         scans.append(
             scan_saved(library, proc, str(path), installed_vulnerable=vulnerable, owners=owners)
         )
-    partial = [scan for scan in scans if scan.partial]
-    if partial:
-        count = sum(len(scan.unreadable) for scan in partial)
-        diagnostics.warn(
-            f"{path}:proc", 0, f"{count} processes could not be read: the view is partial"
-        )
+    partial = _warn_partial(scans, f"{path}:proc", diagnostics)
     note = f"processes from {path} ({snapshot.manifest.time})"
     return tuple(scans), note + (" (partial)" if partial else "")
 

@@ -133,6 +133,28 @@ def test_a_library_nothing_depends_on_of_unknown_state_is_not_none(tmp_path: Pat
     assert report["summary"]["highest_risk"] == "low", report["summary"]
 
 
+def test_a_library_installed_for_two_architectures_is_scanned_once(tmp_path: Path) -> None:
+    """Raspbian's libssl1.0.0 also installed for armel (Multi-Arch: same, as ``dpkg
+    --add-architecture`` allows): both are listed and upgraded, but the one process that maps
+    the deleted libssl is found once, not once per architecture."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "heartbleed/raspbian-wheezy/root", root)
+    status = root / "var/lib/dpkg/status"
+    text = status.read_text()
+    (paragraph,) = (p for p in text.split("\n\n") if p.startswith("Package: libssl1.0.0\n"))
+    assert "Architecture: armhf" in paragraph
+    status.write_text(text.rstrip("\n") + "\n\n" + paragraph.replace("armhf", "armel") + "\n")
+    maps = FIXTURES / "audit/raspbian-wheezy-stale/maps.txt"
+    done = run_depgraph("audit", "--root", root, "--maps", maps, "--format", "json")
+    report = json.loads(done.stdout)
+    assert sorted(v["architecture"] for v in report["library"]) == ["armel", "armhf"]
+    assert [p["pid"] for p in report["processes"]] == [2214]
+    (restart,) = [a for a in report["actions"] if a["step"] == "restart"]
+    assert restart["text"].count("pid 2214") == 1
+
+
 def test_exit_status_follows_fail_on() -> None:
     args = args_of("ubuntu-12.04-server")
     assert run_depgraph("audit", *args).status == 1  # high >= high (the default)
