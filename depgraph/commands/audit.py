@@ -10,18 +10,22 @@ from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
 from depgraph.commands.graph import add_picture_options
-from depgraph.commands.options import add_source_options, source_options
+from depgraph.commands.options import (
+    FAIL_LEVELS,
+    add_profile_options,
+    add_source_options,
+    profile_of,
+    source_options,
+)
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
-    from depgraph.profiles import Profile
 
 FORMATS = {"table": "report_table", "json": "report_json", "csv": "report_csv"}
 FORMATS["markdown"] = "report_markdown"
 FORMATS.update(html="report_html", svg="report_svg", openvex="report_openvex")
 PICTURES = frozenset(("html", "svg"))
 """Formats that draw the graph (``--max-nodes``, ``--fold-depth``, ``--expand``)."""
-LEVELS = ("critical", "high", "medium", "low")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,17 +38,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "badly, what still runs the old code, and what to do now, most urgent first."
         ),
     )
-    which = audit.add_argument_group("the vulnerability (default: --profile heartbleed)")
-    which.add_argument(
-        "--profile",
-        metavar="NAME|FILE",
-        help="a built-in profile (depgraph profiles) or a TOML file",
-    )
-    which.add_argument("--library", metavar="PKG", help="ad hoc: the library package")
-    which.add_argument("--cve", metavar="CVE-ID", help="ad hoc: the CVE (with --library)")
-    which.add_argument(
-        "--fixed-version", metavar="VER", help="ad hoc: the first fixed package version"
-    )
+    add_profile_options(audit)
     add_source_options(audit)
     extra = audit.add_argument_group("more about the audited system")
     extra.add_argument(
@@ -66,7 +60,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_picture_options(audit, "html, svg")
     audit.add_argument(
         "--fail-on",
-        choices=LEVELS,
+        choices=FAIL_LEVELS,
         default="high",
         help="exit 1 when a finding is at this level or above (default: high)",
     )
@@ -74,22 +68,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "-q", "--quiet", action="store_true", help="print only the summary line (to stdout)"
     )
     audit.set_defaults(run=run)
-
-
-def profile_of(args: argparse.Namespace) -> Profile:
-    """The profile named, the ad-hoc one, or Heartbleed."""
-    from depgraph.errors import UsageError
-    from depgraph.profiles import adhoc_profile, load_profile
-
-    if args.library or args.cve:
-        if not (args.library and args.cve):
-            raise UsageError("--library and --cve go together")
-        if args.profile:
-            raise UsageError("give either --profile or --library with --cve")
-        return adhoc_profile(args.library, args.cve, args.fixed_version)
-    if args.fixed_version:
-        raise UsageError("--fixed-version needs --library and --cve")
-    return load_profile(args.profile or "heartbleed")
 
 
 def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
+from depgraph.commands.options import FAIL_LEVELS, add_profile_options
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
     from depgraph.fleet.report import FleetReport
 
 FORMATS = ("table", "json", "csv", "markdown")
-LEVELS = ("critical", "high", "medium", "low")
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_MEMORY_MB = 4096
 
@@ -42,11 +42,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     fleet.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="host files or folders")
-    which = fleet.add_argument_group("the vulnerability (default: --profile heartbleed)")
-    which.add_argument("--profile", metavar="NAME|FILE", help="a built-in profile or a TOML file")
-    which.add_argument("--library", metavar="PKG", help="ad hoc: the library package")
-    which.add_argument("--cve", metavar="CVE-ID", help="ad hoc: the CVE (with --library)")
-    which.add_argument("--fixed-version", metavar="VER", help="ad hoc: the first fixed version")
+    add_profile_options(fleet)
     engine = fleet.add_argument_group("where the audits run")
     engine.add_argument(
         "--jobs",
@@ -95,7 +91,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     fleet.add_argument(
         "--fail-on",
-        choices=LEVELS,
+        choices=FAIL_LEVELS,
         default="high",
         help="exit 1 when a host has a finding at this level or above (default: high); "
         "2 when some host could not be audited",
@@ -115,7 +111,7 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     """Audit the fleet, reduce, render; the exit status follows ``--fail-on`` and the failures."""
-    from depgraph.commands.audit import profile_of
+    from depgraph.commands.options import profile_of
     from depgraph.errors import UsageError
     from depgraph.fleet import engine
     from depgraph.fleet.cache import ResultCache

@@ -8,6 +8,41 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from depgraph.load import SourceOptions
+    from depgraph.profiles import Profile
+
+FAIL_LEVELS = ("critical", "high", "medium", "low")
+"""``--fail-on`` choices: the risk levels a finding can reach, most severe first."""
+
+
+def add_profile_options(parser: argparse.ArgumentParser) -> None:
+    """``--profile``, or the ad hoc ``--library``, ``--cve`` and ``--fixed-version``."""
+    which = parser.add_argument_group("the vulnerability (default: --profile heartbleed)")
+    which.add_argument(
+        "--profile",
+        metavar="NAME|FILE",
+        help="a built-in profile (depgraph profiles) or a TOML file",
+    )
+    which.add_argument("--library", metavar="PKG", help="ad hoc: the library package")
+    which.add_argument("--cve", metavar="CVE-ID", help="ad hoc: the CVE (with --library)")
+    which.add_argument(
+        "--fixed-version", metavar="VER", help="ad hoc: the first fixed package version"
+    )
+
+
+def profile_of(args: argparse.Namespace) -> Profile:
+    """The profile named, the ad-hoc one, or Heartbleed."""
+    from depgraph.errors import UsageError
+    from depgraph.profiles import adhoc_profile, load_profile
+
+    if args.library or args.cve:
+        if not (args.library and args.cve):
+            raise UsageError("--library and --cve go together")
+        if args.profile:
+            raise UsageError("give either --profile or --library with --cve")
+        return adhoc_profile(args.library, args.cve, args.fixed_version)
+    if args.fixed_version:
+        raise UsageError("--fixed-version needs --library and --cve")
+    return load_profile(args.profile or "heartbleed")
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
