@@ -427,16 +427,9 @@ def _decide(
                 Evidence("version-range", f"upstream {shown} is outside the vulnerable {ranges}")
             )
             _add_docs_evidence(profile, package, root, diagnostics, evidence)
-            unaffected = below and nominal_below  # then any build date is consistent
-            _add_openssl_evidence(
-                profile,
-                package,
-                index,
-                openssl,
-                evidence,
-                conflicts,
-                fixed=None if unaffected else True,
-            )
+            unaffected = below and nominal_below
+            judged = FixState.NOT_AFFECTED if unaffected else FixState.FIXED
+            _add_openssl_evidence(profile, package, index, openssl, evidence, conflicts, judged)
             if unaffected:
                 return _verdict(
                     package,
@@ -587,17 +580,7 @@ def _decide(
         if upstream_fix is not None and not upstream_fix.included:
             missing.append(f"upstream fixed it only in {upstream_fix.version}")
         reason = "; ".join(missing) + ": a backported fix can be neither shown nor ruled out"
-    _add_openssl_evidence(
-        profile,
-        package,
-        index,
-        openssl,
-        evidence,
-        conflicts,
-        fixed=None
-        if state is FixState.NOT_AFFECTED
-        else state in (FixState.FIXED, FixState.FIXED_BACKPORT),
-    )
+    _add_openssl_evidence(profile, package, index, openssl, evidence, conflicts, state)
     return _verdict(package, state, evidence, conflicts, rule, reason, fixed_in)
 
 
@@ -786,11 +769,16 @@ def _add_openssl_evidence(
     openssl: OpensslVersion | None,
     evidence: list[Evidence],
     conflicts: list[str],
-    *,
-    fixed: bool | None,
+    judged: FixState,
 ) -> None:
     """The ``openssl`` CLI package and ``openssl version -a``: context, never the decision. A
-    build date contradicting ``fixed`` (True or False) is a conflict; None (not affected) has none."""
+    build date contradicting the state ``judged`` is a conflict; not affected has none (any build
+    date is consistent with it)."""
+    fixed = (
+        None
+        if judged is FixState.NOT_AFFECTED
+        else judged in (FixState.FIXED, FixState.FIXED_BACKPORT)
+    )
     if profile.source_package != "openssl" or package.version is None:
         return
     cli = index.lookup("openssl")
