@@ -176,7 +176,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         for process in scan.to_restart
         if (process.package or "").partition(":")[0] not in owned
     )
-    keys = _keys(root, dependents, scans, sources.snapshot)
+    keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
     return AuditReport(
         profile=options.profile,
         source=index.description,
@@ -444,6 +444,7 @@ def _keys(
     root: Path | None,
     dependents: tuple[Dependent, ...],
     scans: tuple[RuntimeScan, ...],
+    diagnostics: Diagnostics,
     snapshot: Path | None = None,
 ) -> tuple[KeyMaterial, ...]:
     """Keys and certificates of the servers at risk (their configuration under the root)."""
@@ -462,7 +463,7 @@ def _keys(
     if snapshot is not None:
         from depgraph.sources.snapshot_keys import snapshot_key_material
 
-        saved = snapshot_key_material(snapshot, servers)
+        saved = snapshot_key_material(snapshot, servers, diagnostics)
         if saved is not None:
             return saved
     return find_key_material(root, servers)

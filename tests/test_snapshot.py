@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, require_tool, run_depgraph
+from tests.conftest import HEARTBLEED, REPO, require_tool, run_depgraph
 
 PROFILE = "openssl-cve-2022-3602"
 COLLECTOR = REPO / "depgraph" / "collect" / "collect.sh"
@@ -312,15 +313,22 @@ def _member(path: Path, name: str) -> bytes:
 # --- a snapshot built from real 2014 files reads like the same tree given as --root ------------
 
 
-def _tarball(path: Path, root: Path | None, manifest: dict[str, object] | None = MANIFEST) -> None:
+def _tarball(
+    path: Path,
+    root: Path | None,
+    manifest: dict[str, object] | None = MANIFEST,
+    extra: dict[str, bytes] | None = None,
+) -> None:
     with tarfile.open(path, "w:gz") as tar:
         if root is not None:
             for file in sorted(root.rglob("*")):
                 if file.is_file() and not file.is_symlink():
                     tar.add(file, arcname=str(file.relative_to(root)))
+        members = dict(extra or {})
         if manifest is not None:
-            data = json.dumps(manifest).encode()
-            info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+            members["depgraph-snapshot/manifest.json"] = json.dumps(manifest).encode()
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
 
@@ -337,6 +345,29 @@ def test_snapshot_of_a_2014_tree_audits_like_the_tree(tmp_path: Path) -> None:
     assert _libraries(a)[0][2] == "vulnerable"
     assert _packages(b) == _packages(a)
     assert len(_packages(a)) > 5
+
+
+def test_a_malformed_key_record_is_the_snapshots_error_or_a_warning(tmp_path: Path) -> None:
+    """jessie's armel tree with a vulnerable libssl1.0.0, so that its apache2 is an exposed
+    server whose keys are looked up, and a ``keys.json`` whose record lacks its fields: exit 2
+    naming the member, or with ``--lenient`` a warning and the rest of the audit."""
+    root = tmp_path / "root"
+    shutil.copytree(HEARTBLEED / "debian-jessie-armel" / "root", root)
+    status = root / "var/lib/dpkg/status"
+    status.write_text(status.read_text().replace("Version: 1.0.1t-1+deb8u6", "Version: 1.0.1f-1"))
+    snapshot = tmp_path / "jessie.tar.gz"
+    keys = b'{"format": 1, "material": [{"server": "apache2"}]}'
+    manifest = {**MANIFEST, "captured": ["dpkg-status", "keys"]}
+    _tarball(snapshot, root, manifest, {"depgraph-snapshot/keys.json": keys})
+    done = run_depgraph("audit", "--snapshot", snapshot)
+    assert done.status == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "jessie.tar.gz:depgraph-snapshot/keys.json: malformed key record" in line
+    lenient = run_depgraph("audit", "--snapshot", snapshot, "--lenient", "--format", "json")
+    assert lenient.status == 1, lenient.stderr
+    report = json.loads(lenient.stdout)
+    assert any("keys.json" in w for w in report["warnings"])
+    assert report["summary"]["highest_risk"] == "high"
 
 
 # --- hostile snapshots: each refused with one line and exit status 2 ---------------------------

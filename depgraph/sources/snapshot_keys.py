@@ -7,15 +7,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depgraph.model import Evidence
 from depgraph.runtime.keys import Certificate, KeyMaterial, Material, servers_for
-from depgraph.sources.snapshot import open_snapshot
+from depgraph.sources.snapshot import META, open_snapshot
+
+if TYPE_CHECKING:
+    from depgraph.diagnostics import Diagnostics
 
 
-def snapshot_key_material(path: Path, packages: Iterable[str]) -> tuple[KeyMaterial, ...] | None:
+def snapshot_key_material(
+    path: Path, packages: Iterable[str], diagnostics: Diagnostics
+) -> tuple[KeyMaterial, ...] | None:
     """The recorded material of the servers run by ``packages``; None when none was recorded (the
-    shell collector keeps the configuration files instead, read like a root's)."""
+    shell collector keeps the configuration files instead, read like a root's). A malformed
+    record is the snapshot's error (strict), or a warning and then None (``--lenient``)."""
     saved = open_snapshot(path).file("keys.json")
     if saved is None:
         return None
@@ -54,6 +61,8 @@ def snapshot_key_material(path: Path, packages: Iterable[str]) -> tuple[KeyMater
                     problem=record.get("problem"),
                 )
             )
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        why = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+        diagnostics.problem(f"{path}:{META}/keys.json", 0, f"malformed key record: {why}")
         return None
     return tuple(found)
