@@ -160,7 +160,8 @@ def _dpkg_list(paragraphs: list[str]) -> str:
 
 def _processes(base: Base, names: set[str], fixed: bool, rng: random.Random) -> dict[str, bytes]:
     """``depgraph-snapshot/proc/`` of a host: some of its daemons and clients mapping libssl or
-    libcrypto, in the layout ``depgraph collect`` writes (proc(5) formats). On a host whose
+    libcrypto, in the layout ``depgraph collect`` writes (proc(5) formats), and the dpkg file
+    lists that name their programs (so that each process has its package). On a host whose
     libssl was upgraded, a process started before the upgrade maps the deleted file (it needs a
     restart); otherwise the current one."""
     triplet = TRIPLETS.get(base.arch, "arm-linux-gnueabihf")
@@ -170,7 +171,7 @@ def _processes(base: Base, names: set[str], fixed: bool, rng: random.Random) -> 
     present = [daemon for daemon in DAEMONS if daemon[0] in names]
     chosen = rng.sample(present, rng.randint(0, len(present)))
     out: dict[str, bytes] = {}
-    for pid, (_package, exe, comm, port, ssl) in enumerate(chosen, start=rng.randint(300, 3000)):
+    for pid, (package, exe, comm, port, ssl) in enumerate(chosen, start=rng.randint(300, 3000)):
         stale = fixed and rng.random() < 0.4
         started = upgraded - rng.randint(60, 86400) if stale else upgraded + rng.randint(60, 86400)
         maps, files = [], []
@@ -190,6 +191,7 @@ def _processes(base: Base, names: set[str], fixed: bool, rng: random.Random) -> 
             if not stale:
                 dev = os.makedev(*DEVICE)
                 files.append(f"{dev} {inode} {float(upgraded)!r} {path}\n")
+        out[f"var/lib/dpkg/info/{package}.list"] = f"/.\n{exe}\n".encode()  # its owner
         base_dir = f"depgraph-snapshot/proc/{pid}"
         ticks = (started - BOOT) * TICKS
         stat = f"{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 " + "0 " * 13 + f"{ticks} 1 1\n"
@@ -233,7 +235,7 @@ def _snapshot(
         "kernel": "Linux 3.2.0",
         "collector": "bench/fleet_bench.py",
         "libraries": ["libssl1.0.0"],
-        "captured": ["dpkg-status", "changelogs", "proc"],
+        "captured": ["dpkg-status", "dpkg-lists", "changelogs", "proc"],
         "missing": [],
     }
     members = {"var/lib/dpkg/status": ("\n\n".join(paragraphs) + "\n").encode()}
@@ -295,8 +297,10 @@ def fleet(
     lines = done.stderr.strip().splitlines()
     rss = int(lines[-1].removeprefix("client-maxrss-kb "))
     cpu = float(lines[-2].removeprefix("client-cpu-s "))
+    end = int(lines[-3].removeprefix("client-rss-end-kb "))
     data = json.loads(output.read_text())
-    return elapsed, rss, {"run": data["run"], "summary": data["summary"], "client_cpu_s": cpu}
+    info = {"run": data["run"], "summary": data["summary"], "client_cpu_s": cpu}
+    return elapsed, rss, {**info, "client_rss_end_kb": end}
 
 
 @contextlib.contextmanager
@@ -317,6 +321,9 @@ def client(argv: list[str]) -> None:
 
     status = main(argv)
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    status_lines = Path("/proc/self/status").read_text().splitlines()
+    (resident,) = [line.split()[1] for line in status_lines if line.startswith("VmRSS:")]
+    print(f"client-rss-end-kb {resident}", file=sys.stderr)
     print(f"client-cpu-s {usage.ru_utime + usage.ru_stime:.2f}", file=sys.stderr)
     print(f"client-maxrss-kb {usage.ru_maxrss}", file=sys.stderr)
     sys.exit(status)
@@ -365,8 +372,9 @@ def main() -> None:
         print(f"--jobs 1 (in-process, no Dask): {rates['in-process']:.1f} hosts/s", flush=True)
         results["hosts_per_second"] = rates
         results["scaling_ratio"] = rates[2] / rates[1]
-        _small_time, small_rss, _ = fleet([subset], 2, base / "cache-small")
+        _small_time, small_rss, small = fleet([subset], 2, base / "cache-small")
         full_time, full_rss, info = fleet([hosts], 2, base / "cache-full")
+        ends = {SCALING_HOSTS: small["client_rss_end_kb"], args.hosts: info["client_rss_end_kb"]}
         print(
             f"{args.hosts} hosts, 2 workers, cold: {full_time:.1f} s "
             f"({args.hosts / full_time:.1f} hosts/s; target < 300 s); {info['summary']}",
@@ -374,7 +382,9 @@ def main() -> None:
         )
         print(
             f"client peak RSS: {small_rss / 1024:.0f} MB at {SCALING_HOSTS} hosts, "
-            f"{full_rss / 1024:.0f} MB at {args.hosts} hosts (ratio {full_rss / small_rss:.2f})",
+            f"{full_rss / 1024:.0f} MB at {args.hosts} hosts (ratio {full_rss / small_rss:.2f}); "
+            f"at the end of the run {ends[SCALING_HOSTS] / 1024:.1f} and "
+            f"{ends[args.hosts] / 1024:.1f} MB",
             flush=True,
         )
         generate(hosts, args.new, seed=2015, start=args.hosts)
@@ -387,6 +397,7 @@ def main() -> None:
         results.update(
             cold_seconds=full_time,
             client_rss_kb={SCALING_HOSTS: small_rss, args.hosts: full_rss},
+            client_rss_end_kb=ends,
             incremental_seconds=again,
             incremental_run=info["run"],
         )

@@ -53,6 +53,7 @@ class ResultCache:
         if self.directory is not None:
             try:
                 self._index = sqlite3.connect(self.directory / "hashes.sqlite", timeout=30)
+                self._index.execute("PRAGMA cache_size=-512")  # KB: bounded, whatever the fleet
                 self._index.execute(
                     "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT,"
                     " mtime_ns INT, inode INT, digest TEXT)"
