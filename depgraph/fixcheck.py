@@ -183,8 +183,10 @@ def read_package_docs(
     version: str | None,
     architecture: str | None,
     diagnostics: Diagnostics,
+    upstream_changes: bool = True,
 ) -> PackageDocs:
-    """The Debian changelog and (for non-native packages) upstream changelog of ``package``.
+    """The Debian changelog and (for non-native packages, when ``upstream_changes``) upstream
+    changelog of ``package``.
 
     The doc directory is followed when it is a symlink to another package's (Ubuntu and Debian
     do this for packages built from one source); a binNMU's ``changelog.Debian.ARCH.gz`` (Policy
@@ -229,7 +231,7 @@ def read_package_docs(
             if binnmu is not None and binnmu.entries:
                 paths.append(str(path))
     upstream: UpstreamChanges | None = None
-    if not native:
+    if not native and upstream_changes:
         path = resolve_in_root(root, f"{doc}/changelog.gz")
         if path is not None and _may_read(path):
             upstream = read_upstream_changes(path, diagnostics, str(path))
@@ -452,7 +454,7 @@ def _decide(
         )
 
     # Rule 3: the package's own Debian changelog.
-    docs = _docs(package, root, diagnostics)
+    docs = _docs(profile, package, root, diagnostics)
     evidence.extend(docs.evidence)
     if docs.binnmu is not None and docs.binnmu.entries:
         top = docs.binnmu.entries[0]
@@ -638,10 +640,21 @@ def release_name(release: Release | None) -> str:
     return str(release) if release is not None else "this (unknown) release"
 
 
-def _docs(package: Package, root: Path | None, diagnostics: Diagnostics) -> PackageDocs:
+def _docs(
+    profile: Profile, package: Package, root: Path | None, diagnostics: Diagnostics
+) -> PackageDocs:
+    """The package's changelogs; its upstream ``changelog.gz`` only where the profile names its
+    format (``upstream_changes = "openssl"``): another project's is not OpenSSL's CHANGES."""
     if root is None:
         return PackageDocs(None, None, (Evidence("changelog", "no files to read (saved lists)"),))
-    return read_package_docs(root, package.name, package.version, package.architecture, diagnostics)
+    return read_package_docs(
+        root,
+        package.name,
+        package.version,
+        package.architecture,
+        diagnostics,
+        upstream_changes=profile.upstream_changes == "openssl",
+    )
 
 
 def _changelog_state(
@@ -736,7 +749,7 @@ def _add_docs_evidence(
     supporting evidence: cheap, and what a user checking the verdict looks for first."""
     if root is None:
         return
-    docs = _docs(package, root, diagnostics)
+    docs = _docs(profile, package, root, diagnostics)
     if docs.changelog is None:
         return
     for cve in profile.cves:

@@ -212,6 +212,42 @@ def test_openssl_version_a_of_another_release_or_of_a_not_affected_library(
     assert "not this library's 1.0.1: not used" in kinds(unused)["openssl-version"][0]
 
 
+def test_the_upstream_changelog_is_read_only_where_the_profile_names_its_format(
+    tmp_path: Path,
+) -> None:
+    """A truncated upstream ``changelog.gz``: OpenSSL's (Heartbleed's profile reads its CHANGES)
+    gives a warning; xz's, under the xz-backdoor profile, is not OpenSSL's format and is not
+    read at all."""
+    from tests.conftest import run_depgraph
+
+    def root_with(package: str, status: str, doc: Path) -> Path:
+        root = tmp_path / package
+        (root / "var/lib/dpkg").mkdir(parents=True)
+        (root / "var/lib/dpkg/status").write_text(status)
+        target = root / "usr/share/doc" / package
+        target.mkdir(parents=True)
+        shutil.copy(doc / "changelog.Debian.gz", target)
+        (target / "changelog.gz").write_bytes((doc / "changelog.Debian.gz").read_bytes()[:300])
+        return root
+
+    lzma = Path("/usr/share/doc/liblzma5")
+    record = (
+        "Package: liblzma5\nStatus: install ok installed\nArchitecture: amd64\n"
+        "Multi-Arch: same\nSource: xz-utils\nVersion: 5.6.0-0.2\nDescription: XZ library\n"
+    )
+    xz = root_with("liblzma5", record, lzma)
+    done = run_depgraph("audit", "--root", xz, "--profile", "xz-backdoor")
+    assert "changelog.gz" not in done.stderr, done.stderr
+    raspbian = scenario("raspbian-wheezy")
+    libssl = root_with(
+        "libssl1.0.0",
+        (raspbian / "var/lib/dpkg/status").read_text(),
+        raspbian / "usr/share/doc/libssl1.0.0",
+    )
+    done = run_depgraph("audit", "--root", libssl)
+    assert "libssl1.0.0/changelog.gz:" in done.stderr and "truncated gzip" in done.stderr
+
+
 def test_saved_status_file_has_no_changelog_but_a_release() -> None:
     diagnostics = Diagnostics()
     status = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
