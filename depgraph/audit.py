@@ -168,7 +168,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
     by_library = {_key(v): v for v in installed}
-    dependents = _dependents(graph, scans, by_library, options.profile, root is None)
+    dependents = _dependents(graph, scans, by_library, options.profile)
     owned = {d.node.package.partition(":")[0] for d in dependents}
     stray = tuple(
         process
@@ -384,7 +384,6 @@ def _dependents(
     scans: tuple[RuntimeScan, ...],
     libraries: dict[str, LibraryVerdict],
     profile: Profile,
-    saved: bool,
 ) -> tuple[Dependent, ...]:
     reached_by: dict[tuple[str, str], Edge] = {}
     for edge in graph.edges:

@@ -164,14 +164,17 @@ def with_roles(
     from depgraph.elf_cache import ElfCache
     from depgraph.package_files import PackageFiles, RootFiles
 
-    root: Path | None = None if options.saved_files else (options.root or Path("/"))
-    cache = ElfCache(root) if root is not None and options.snapshot is None else None
-    files: PackageFiles | None = RootFiles(root, cache) if root is not None else None
-    if options.snapshot is not None:
+    cache: ElfCache | None = None
+    files: PackageFiles | None = None
+    if options.snapshot is not None:  # the ELF facts the collector saved
         from depgraph.sources.snapshot import open_snapshot
         from depgraph.sources.snapshot_files import SnapshotFiles
 
         files = SnapshotFiles(open_snapshot(options.snapshot))
+    elif not options.saved_files:  # this system or a --root: its files, read through the cache
+        root = options.root or Path("/")
+        cache = ElfCache(root)
+        files = RootFiles(root, cache)
     targets: dict[str, TargetLibrary | None] = {}
     for target in graph.targets:
         package = index.lookup(target)
