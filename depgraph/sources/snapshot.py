@@ -102,6 +102,14 @@ class Snapshot:
 _OPENED: dict[Path, Snapshot] = {}
 
 
+@atexit.register
+def _remove_unpacked() -> None:
+    """At exit, the trees of the snapshots still open (one handler, not one per snapshot: a fleet's
+    audit process opens thousands)."""
+    for snapshot in _OPENED.values():
+        shutil.rmtree(snapshot.root, ignore_errors=True)
+
+
 def open_snapshot(path: Path, diagnostics: Diagnostics | None = None) -> Snapshot:
     """Check and unpack ``path`` (once per process); the manifest's gaps become warnings."""
     key = path.absolute()
@@ -109,7 +117,6 @@ def open_snapshot(path: Path, diagnostics: Diagnostics | None = None) -> Snapsho
     if known is not None:
         return known
     directory = Path(tempfile.mkdtemp(prefix="depgraph-snapshot-", dir=_scratch()))
-    atexit.register(shutil.rmtree, directory, True)
     try:
         unpack(path, directory)
         manifest = read_manifest(path, directory / MANIFEST)
