@@ -51,7 +51,6 @@ class FleetReport:
         self.engine = ""
         self.audited = 0
         self.cached = 0
-        self.hosts = 0
         self.by_level = dict.fromkeys(LEVELS, 0)
         self.tally = Counter[str]()
         """``affected``, ``restart``, ``partial``, ``failed``: hosts."""
@@ -77,7 +76,6 @@ class FleetReport:
             self.cached += 1
         else:
             self.audited += 1
-        self.hosts += 1
         level = summary["highest_risk"]
         if level:
             self.by_level[level] += 1
@@ -110,6 +108,11 @@ class FleetReport:
                 json.dumps(row),
             ),
         )
+
+    @property
+    def hosts(self) -> int:
+        """Every host reduced so far: audited in this run (or failed) and taken from the cache."""
+        return self.audited + self.cached
 
     @property
     def failed(self) -> int:
