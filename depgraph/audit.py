@@ -23,6 +23,7 @@ from depgraph.risk import Level, LibraryState, Risk, Running, assess
 from depgraph.runtime.keys import KeyMaterial
 from depgraph.runtime.maps import MappingState
 from depgraph.runtime.scan import ProcessExposure, RuntimeScan
+from depgraph.services import Services, find_services
 
 FIXED_STATES = frozenset((FixState.FIXED, FixState.FIXED_BACKPORT, FixState.NOT_AFFECTED))
 
@@ -75,6 +76,8 @@ class AuditReport:
     warnings: tuple[str, ...] = field(default=())
     edges: tuple[Edge, ...] = ()
     """The relationships between the dependents and the library (for the pictures)."""
+    services: Services | None = None
+    """The init system and the dependents' services, for the restart step (None: not read)."""
 
     @property
     def installed(self) -> tuple[LibraryVerdict, ...]:
@@ -177,6 +180,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         if (process.package or "").partition(":")[0] not in owned
     )
     keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
+    services = find_services(index, root, [d.node.package for d in dependents])
     return AuditReport(
         profile=options.profile,
         source=index.description,
@@ -189,6 +193,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         keys=keys,
         warnings=tuple(str(w) for w in diagnostics.warnings),
         edges=graph.edges,
+        services=services,
     )
 
 

@@ -17,6 +17,7 @@ from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.model import Role
 from depgraph.risk import Level
+from depgraph.services import Services
 
 SHOWN = 8
 
@@ -130,12 +131,7 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
             why = _list([f"{a.target}: {a.why}" for a in reboot])
             steps.append(Step("reboot", f"Reboot: {why}.", tuple(packages)))
         return steps
-    services = [
-        d
-        for d in report.dependents
-        if d.risk.level is not Level.NONE
-        and any(e.kind in ("systemd-unit", "init-script") for e in d.role.evidence)
-    ]
+    services = _services(report)
     why = report.runtime_note.removeprefix("running processes not looked at: ")
     if not upgrading:
         if not any(d.risk.level is not Level.NONE for d in report.dependents):
@@ -151,21 +147,78 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
         )
         return [Step("restart", detail, tuple(_names(services)), ("depgraph restart",))]
     if not services:
-        return steps
-    units = sorted(
-        {
-            (e.path or e.detail).rsplit("/", 1)[-1]
-            for d in services
-            for e in d.role.evidence
-            if e.kind == "systemd-unit" and (e.path or "").endswith(".service")
-        }
-    )
+        # no service is named, but programs started before the upgrade still run the old code
+        detail = (
+            f"{text} Running processes were not looked at ({why}) and no dependent is known to "
+            "run as a service: on the host, run 'depgraph restart' as root "
+            "and do what it lists, or reboot. Do it after the upgrade, or they load the "
+            "vulnerable library again."
+        )
+        return [Step("restart", detail, (), ("depgraph restart",))]
+    commands, unnamed = _restart_commands(report, services)
     detail = (
         f"{text} Running processes were not looked at ({why}); restart at least the services "
-        f"of {_list(_names(services))}, or reboot."
+        f"of {_list(_names(services))}, or reboot. Do it after the upgrade, or they load the "
+        "vulnerable library again."
     )
-    commands = tuple(f"systemctl restart {unit}" for unit in units if "@" not in unit)
+    if unnamed:
+        detail += (
+            f" No unit, upstart job or init script of {_list(unnamed)} is named in the data: "
+            "find its service by hand."
+        )
+    if commands and report.services is not None:
+        detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _init_words(services: Services) -> str:
+    if services.init is None:
+        return f" The init system could not be told ({services.init_evidence}): 'service' works with all."
+    return f" Commands for {services.init.value} ({services.init_evidence})."
+
+
+def _services(report: AuditReport) -> list[Dependent]:
+    """The dependents at some risk that run as services: they ship a systemd unit, an upstart job
+    or an init script (their file list, the status file's Conffiles), or their metadata says they
+    are a daemon (a server Provides such as httpd or mail-transport-agent, Policy's virtual
+    package list). A daemon that reaches the library only through other packages is named
+    only when its role says it uses it (bluez's bluetoothd does not load python-dbus's
+    libssl)."""
+    shipped = report.services
+    return [
+        d
+        for d in report.dependents
+        if d.risk.level is not Level.NONE
+        and (d.node.direct or d.role.role in (Role.SERVER, Role.CLIENT))
+        and (
+            any(e.kind in ("systemd-unit", "init-script", "provides") for e in d.role.evidence)
+            or (shipped is not None and bool(shipped.of(d.node.package)))
+        )
+    ]
+
+
+def _restart_commands(
+    report: AuditReport, services: list[Dependent]
+) -> tuple[tuple[str, ...], list[str]]:
+    """The restart command of each service for the tree's init system, and the dependents none of
+    whose services is named (a daemon known by its Provides, without file lists)."""
+    shipped = report.services
+    commands: list[str] = []
+    unnamed: list[str] = []
+    for dependent in sorted(services, key=lambda d: d.node.package):
+        own = shipped.of(dependent.node.package) if shipped is not None else ()
+        if shipped is not None and own:
+            commands.extend(c for c in map(shipped.command, own) if c)
+            continue
+        units = [
+            (e.path or e.detail).rsplit("/", 1)[-1]
+            for e in dependent.role.evidence
+            if e.kind == "systemd-unit" and (e.path or "").endswith(".service")
+        ]
+        commands.extend(f"systemctl restart {unit}" for unit in units if "@" not in unit)
+        if not units:
+            unnamed.append(dependent.node.package)
+    return tuple(dict.fromkeys(commands)), sorted(set(unnamed))
 
 
 def _keys(report: AuditReport, servers: list[Dependent], advice: dict[str, str]) -> list[Step]:

@@ -81,7 +81,7 @@ def test_roles_and_ranks_of_the_server_scenario() -> None:
     assert by_name["wpasupplicant"]["risk"]["level"] == "medium"
     assert by_name["openssh-server"]["risk"]["level"] == "low"  # libcrypto only
     steps = [action["step"] for action in report["actions"]]
-    assert steps[:2] == ["upgrade", "rotate-keys"]
+    assert steps[:3] == ["upgrade", "restart", "rotate-keys"]  # restart nginx after the upgrade
     upgrade = report["actions"][0]
     assert upgrade["commands"] == ["apt-get update && apt-get install --only-upgrade libssl1.0.0"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -71,3 +72,60 @@ def test_depth_option_and_its_validation() -> None:
     assert len(direct) == 9 and "ssh" not in direct and "openssh-client" in direct
     run = run_depgraph("graph", "libssl1.0.0", "--status", STATUS, "--depth", "0")
     assert run.status == 2 and "--depth" in run.stderr
+
+
+# The plan's restart step offline (issue 21, 4): a --root that is not this system or saved files.
+
+AUDIT = Path(__file__).parent.parent / "fixtures/audit"
+PRECISE_SERVER = AUDIT / "ubuntu-12.04-server/root"
+
+
+def _actions(*args: str | Path) -> dict[str, dict[str, object]]:
+    run = run_depgraph("audit", *args, "--format", "json", "--fail-on", "critical")
+    assert run.status == 0, run.stderr
+    actions = json.loads(run.stdout)["actions"]
+    steps = [a["step"] for a in actions]
+    assert steps.index("restart") == steps.index("upgrade") + 1, steps
+    return {a["step"]: a for a in actions}
+
+
+@pytest.mark.parametrize("pure", [True, False])
+def test_an_offline_precise_server_is_restarted_with_upstart_after_the_upgrade(pure: bool) -> None:
+    """No file list in the 2014 tree: the services come from the status file's Conffiles
+    (openssh-server's /etc/init/ssh.conf and /etc/init.d/ssh) and from nginx-full's Provides
+    httpd; upstart is installed, so the commands are 'service', not systemctl."""
+    run = run_depgraph(
+        "audit", "--root", PRECISE_SERVER, "--format", "json", "--fail-on", "critical", pure=pure
+    )
+    assert run.status == 0, run.stderr
+    actions = {a["step"]: a for a in json.loads(run.stdout)["actions"]}
+    restart = actions["restart"]
+    assert {"nginx-full", "openssh-server"} <= set(restart["packages"])
+    assert "service ssh restart" in restart["commands"]
+    assert not any(c.startswith("systemctl") for c in restart["commands"])
+    text = str(restart["text"])
+    assert "or reboot" in text and "after the upgrade, or they load the vulnerable" in text
+    assert "upstart (upstart is installed)" in text
+    assert "nginx-full is named in the data: find its service by hand" in text
+    assert "openssl" not in restart["packages"], "the command-line tool is not a daemon"
+
+
+def test_a_tree_whose_init_is_systemd_gets_systemctl(tmp_path: Path) -> None:
+    """The same tree with /sbin/init a link to systemd: what /sbin/init is wins over the package."""
+    root = tmp_path / "root"
+    shutil.copytree(PRECISE_SERVER, root, symlinks=True)
+    (root / "sbin").mkdir()
+    (root / "sbin/init").symlink_to("/lib/systemd/systemd")
+    restart = _actions("--root", root)["restart"]
+    assert "systemctl restart ssh.service" in restart["commands"]
+    assert not any(c.startswith("service ") for c in restart["commands"])
+    assert "systemd (/sbin/init is a link to /lib/systemd/systemd)" in str(restart["text"])
+
+
+def test_saved_lists_without_a_service_still_get_a_restart_step() -> None:
+    """A saved dpkg -l names no unit: the step says to restart what 'depgraph restart' lists on
+    the host, or reboot, after the upgrade."""
+    args = (AUDIT / "dpkg-list-only/args").read_text().split("\n")[:-1]
+    restart = _actions(*args)["restart"]
+    assert restart["commands"] == ["depgraph restart"]
+    assert "or reboot" in str(restart["text"]) and "after the upgrade" in str(restart["text"])
