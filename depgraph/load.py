@@ -21,7 +21,7 @@ from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
 from depgraph.sources.dpkg_status import read_status, status_under
 from depgraph.sources.interface import PackageIndex
 from depgraph.sources.packages_index import lists_under, read_packages
-from depgraph.sources.rdepends_text import ReverseDependency, read_rdepends
+from depgraph.sources.rdepends_text import ReverseDependency, limits, read_rdepends
 from depgraph.universe import Universe
 
 
@@ -144,7 +144,11 @@ def _saved(options: SourceOptions, diagnostics: Diagnostics) -> Universe:
     )
     rdepends: list[ReverseDependency] = []
     for path in options.rdepends:
-        rdepends.extend(read_rdepends(path, diagnostics))
+        lines = read_rdepends(path, diagnostics)
+        if not available and not status:
+            for limit in limits(lines):
+                diagnostics.note(str(path), limit)
+        rdepends.extend(lines)
     installed_only: bool | None = None
     if options.all_packages:
         installed_only = False

@@ -117,18 +117,25 @@ class Universe:
             self._installed[key] = package
 
     def _add_rdepends(self, lines: list[ReverseDependency]) -> None:
-        groups: dict[str, list[tuple[OrGroup, str]]] = defaultdict(list)
+        groups: dict[str, list[tuple[RelationKind, OrGroup, str]]] = defaultdict(list)
         for line in lines:
-            group: OrGroup = (Relation(name=line.target),)
+            relation = Relation(name=line.target, operator=line.operator, version=line.version)
+            group: OrGroup = (relation,)
             if line.alternative:
                 # apt-cache only marks that the line is part of an OR-group; its partners are unknown.
                 group = (*group, UNKNOWN_ALTERNATIVE)
-            groups[line.dependent].append((group, line.where))
+            # a plain output does not say the kind: kept as Depends, and the loader says so
+            kind = line.kind or RelationKind.DEPENDS
+            groups[line.dependent].append((kind, group, line.where))
         for dependent, found in groups.items():
             known = self._known.get(dependent) or self._newest(dependent)
             if known is not None and known.relations:
                 continue
-            relations = ((RelationKind.DEPENDS, tuple(dict.fromkeys(g for g, _ in found))),)
+            relations = tuple(
+                (kind, tuple(dict.fromkeys(g for k, g, _ in found if k is kind)))
+                for kind in RelationKind
+                if any(k is kind for k, _, _ in found)
+            )
             if known is not None:
                 merged = replace(known, relations=relations)
                 self._known[dependent] = merged
@@ -142,7 +149,7 @@ class Universe:
                         architecture=None,
                         state=None,
                         origin=Origin.RDEPENDS,
-                        where=found[0][1],
+                        where=found[0][2],
                         relations=relations,
                     )
                 )

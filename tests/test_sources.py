@@ -111,6 +111,106 @@ def test_rdepends_outputs(name: str, count: int) -> None:
     assert len({line.dependent for line in lines}) == count
 
 
+RDEPENDS = Path(__file__).parent.parent / "fixtures/apt-cache-rdepends"
+BOOKWORM = RDEPENDS / "bookworm-amd64_apt-cache-rdepends-libssl3.txt"
+BOOKWORM_KINDS = RDEPENDS / "bookworm-amd64_apt-cache-rdepends-kinds-libssl3.txt"
+BOOKWORM_RECURSE = RDEPENDS / "bookworm-amd64_apt-cache-rdepends-recurse-libssl3_two-levels.txt"
+ZYNQ_LIST = Path(__file__).parent.parent / "fixtures/audit/dpkg-list-only/dpkg-l.txt"
+ZYNQ_RECURSE = ZYNQ_LIST.parent / "apt-cache-rdepends-recurse.txt"
+
+
+def _kinds_of(path: Path) -> dict[str, str]:
+    """dependent -> the kind word apt printed in front of it (read with str.split, not the reader)."""
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines()[2:]:
+        kind, name = line.strip().lstrip("|").split(": ")
+        found.setdefault(name.split(" ")[0], kind)
+    return found
+
+
+def test_rdepends_kinds_are_read_as_apt_printed_them() -> None:
+    """apt's ShowDependencyType output: Recommends and Suggests are not Depends, and the
+    constraint on libssl3 is kept."""
+    lines = read_rdepends(BOOKWORM_KINDS, Diagnostics())
+    printed = _kinds_of(BOOKWORM_KINDS)
+    assert len({line.dependent for line in lines}) == len(printed)
+    words = {"PreDepends": "Pre-Depends"}
+    for line in lines:
+        assert line.kind is not None
+        assert line.kind.value == words.get(printed[line.dependent], printed[line.dependent])
+    (collectd,) = [line for line in lines if line.dependent == "collectd"]
+    assert (collectd.kind, collectd.operator, collectd.version) == (
+        RelationKind.RECOMMENDS,
+        ">=",
+        "3.0.0",
+    )
+
+
+def test_rdepends_line_forms_of_apt_show_depends(tmp_path: Path) -> None:
+    """The forms apt's ShowDepends writes that this machine's lists do not happen to hold: an
+    alternative before the kind, a foreign architecture, a virtual name in angle brackets."""
+    saved = tmp_path / "rdepends.txt"
+    saved.write_text(
+        "libssl3\nReverse Depends:\n |Depends: libfoo:i386 (>= 3.0.0)\n  PreDepends: <virt>\n"
+        "  Breaks: libold (<< 3.0.2)\n"
+    )
+    lines = read_rdepends(saved, Diagnostics())
+    assert [(x.dependent, x.alternative, x.kind, x.version) for x in lines] == [
+        ("libfoo", True, RelationKind.DEPENDS, "3.0.0"),
+        ("virt", False, RelationKind.PRE_DEPENDS, None),
+        ("libold", False, RelationKind.BREAKS, "3.0.2"),
+    ]
+
+
+def _graph_names(*args: str | Path) -> tuple[list[str], str]:
+    run = run_depgraph("graph", *args, "--format", "names")
+    assert run.status == 0, run.stderr
+    return run.stdout.splitlines(), run.stderr
+
+
+def test_rdepends_recommends_are_followed_only_when_asked() -> None:
+    """issue 21, 6: collectd Recommends libssl3, collectd-core Suggests it."""
+    names, _ = _graph_names("libssl3", "--rdepends", BOOKWORM_KINDS)
+    assert "collectd" not in names and "collectd-core" not in names
+    assert "openssl" in names
+    names, _ = _graph_names("libssl3", "--rdepends", BOOKWORM_KINDS, "--recommends")
+    assert "collectd" in names and "collectd-core" not in names
+    names, _ = _graph_names("libssl3", "--rdepends", BOOKWORM_KINDS, "--suggests")
+    assert "collectd-core" in names
+
+
+def test_plain_rdepends_says_it_cannot_tell_kinds_nor_levels() -> None:
+    """The plain output cannot say collectd only Recommends libssl3: it is kept, and the warning
+    says so; and with one block only direct dependents are known."""
+    names, stderr = _graph_names("libssl3", "--rdepends", BOOKWORM)
+    assert "collectd" in names
+    assert "printed no relationship kinds" in stderr and "ShowDependencyType" in stderr
+    assert "only the direct dependents of libssl3 are known" in stderr
+
+
+def test_recursive_rdepends_gives_a_multi_level_graph() -> None:
+    run = run_depgraph("graph", "libssl3", "--rdepends", BOOKWORM_RECURSE, "--format", "json")
+    assert run.status == 0, run.stderr
+    depths = {n["package"]: n["depth"] for n in json.loads(run.stdout)["nodes"]}
+    assert max(depths.values()) == 2
+    assert depths["openssl"] == 1 and depths["ca-certificates"] == 2  # Depends: openssl
+    assert "only the direct dependents" not in run.stderr
+
+
+def test_a_dpkg_list_with_the_hosts_recursive_rdepends_finds_all_its_dependents() -> None:
+    """issue 21, 6: the zynq host's dpkg -l and its apt-cache rdepends --recurse find the same
+    dependents as its status file; the single-level output of the -security pocket finds 3 and
+    says that only direct dependents are known."""
+    status = HEARTBLEED / "ubuntu-12.04-armhf-zynq/root/var/lib/dpkg/status"
+    expected, _ = _graph_names("libssl1.0.0", "--status", status)
+    found, _ = _graph_names("libssl1.0.0", "--dpkg-list", ZYNQ_LIST, "--rdepends", ZYNQ_RECURSE)
+    assert sorted(found) == sorted(expected) and len(expected) == 26
+    security = next(HEARTBLEED.glob("rdepends/precise-security-*"))
+    found, stderr = _graph_names("libssl1.0.0", "--dpkg-list", ZYNQ_LIST, "--rdepends", security)
+    assert sorted(found) == ["libcurl3", "libssl-dev", "openssl"]
+    assert "only the direct dependents of libssl1.0.0 are known" in stderr
+
+
 def _dpkg_list(admindir: Path | None, columns: int) -> str:
     require_tool("dpkg")
     args = ["dpkg", "-l"] if admindir is None else ["dpkg", f"--admindir={admindir}", "-l"]
