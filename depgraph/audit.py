@@ -13,6 +13,7 @@ from pathlib import Path
 from depgraph.classify import NO_FILE_LIST, with_runtime
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError
+from depgraph.family import installed_family
 from depgraph.fixcheck import UNFINISHED, FixState, LibraryVerdict, fix_states
 from depgraph.load import SourceOptions, open_index, tree_root
 from depgraph.model import Component, DependencyGraph, Edge, Node, Role, RoleVerdict
@@ -78,6 +79,9 @@ class AuditReport:
     """The relationships between the dependents and the library (for the pictures)."""
     services: Services | None = None
     """The init system and the dependents' services, for the restart step (None: not read)."""
+    family: tuple[str, ...] = ()
+    """Installed libraries of the profile's family that it does not name (``libssl0.9.8``), when
+    none of its own is installed."""
 
     @property
     def installed(self) -> tuple[LibraryVerdict, ...]:
@@ -159,6 +163,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         return AuditReport(
             options.profile, index.description, kind, verdicts, (), (), "", (),
             warnings=tuple(str(w) for w in diagnostics.warnings),
+            family=installed_family(options.profile, index),
         )  # fmt: skip
     targets = list(dict.fromkeys(_key(v) for v in installed))
     progress.stage("walking reverse dependencies")

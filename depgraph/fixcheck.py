@@ -393,6 +393,13 @@ def _unfinished(
     )
 
 
+def _installed_words(package: Package) -> str:
+    """``nano 1.3.10-2 is installed``: a ``dpkg -l`` of dpkg 1.15 has no Architecture column."""
+    version = f" {package.version}" if package.version else " (no version recorded)"
+    arch = f" ({package.architecture})" if package.architecture else ""
+    return f"{package.name}{version}{arch} is installed"
+
+
 def _decide(
     profile: Profile,
     index: PackageIndex,
@@ -406,7 +413,7 @@ def _decide(
     evidence: list[Evidence] = [
         Evidence(
             "dpkg-status",
-            f"{package.name} {version} ({package.architecture}) is installed",
+            _installed_words(package),
             *_where(package.where),
         )
     ]

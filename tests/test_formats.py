@@ -129,3 +129,50 @@ def test_saved_lists_without_a_service_still_get_a_restart_step() -> None:
     restart = _actions(*args)["restart"]
     assert restart["commands"] == ["depgraph restart"]
     assert "or reboot" in str(restart["text"]) and "after the upgrade" in str(restart["text"])
+
+
+# Sentences that must follow the input (issue 21, 8).
+
+
+def _text_report(*args: str | Path) -> str:
+    run = run_depgraph("audit", *args, "--fail-on", "critical")
+    assert run.status == 0, run.stderr
+    return " ".join(run.stdout.split())  # the table wraps its lines
+
+
+def test_the_hint_names_the_library_an_ubuntu_9_04_system_has() -> None:
+    """Ubuntu 9.04 has libssl0.9.8, not libssl1.0.0 nor libssl3: the hint says so, and no
+    built-in profile names it, so the CVE is left to the user."""
+    text = _text_report("--root", scenario("ubuntu-9.04-armel"))
+    assert "None of libssl1.0.0 is installed" in text
+    assert "This system has libssl0.9.8 instead" in text
+    assert "depgraph audit --library libssl0.9.8 --cve CVE-ID" in text
+    assert "libssl3" not in text and "CVE-2023-0286" not in text
+
+
+def test_the_hint_points_to_the_profile_of_the_library_the_system_has() -> None:
+    """This machine's own status file (saved) with the Heartbleed profile: its libssl3 has a
+    built-in profile."""
+    status = Path("/var/lib/dpkg/status")
+    if "\nPackage: libssl3\n" not in status.read_text():
+        pytest.skip("this machine has no libssl3")
+    text = _text_report("--status", status)
+    assert "This system has libssl3 instead; audit it with: depgraph audit --profile" in text
+    assert "openssl-cve-2022-3602" in text
+
+
+def test_a_library_of_an_other_family_gets_no_hint() -> None:
+    """xz's liblzma5 is absent from Ubuntu 9.04 (it has no liblzma at all): no hint."""
+    text = _text_report("--root", scenario("ubuntu-9.04-armel"), "--profile", "xz-backdoor")
+    assert text.count("None of liblzma5 is installed: nothing here is exposed through it.") == 1
+    assert "This system has" not in text and "--library" not in text
+
+
+def test_an_architecture_less_dpkg_list_line_is_worded_without_none() -> None:
+    """dpkg 1.15's dpkg -l has no Architecture column: 'nano 1.3.10-2 is installed', and an
+    UNKNOWN decided by nothing is not 'by none'."""
+    listing = Path(__file__).parent.parent / "fixtures/dpkg-list/dpkg-1.15-nano-excerpt.txt"
+    text = _text_report("--dpkg-list", listing, "--library", "nano", "--cve", "CVE-2010-1160")
+    assert "dpkg-status: nano 1.3.10-2 is installed" in text
+    assert "None" not in text and "by none" not in text
+    assert text.count("changelog: no files to read (saved lists)") == 1

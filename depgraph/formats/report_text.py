@@ -28,11 +28,12 @@ def library_lines(report: AuditReport) -> list[str]:
     for verdict in report.libraries:
         version = f" {verdict.version}" if verdict.version else ""
         arch = f" [{verdict.architecture}]" if verdict.architecture else ""
-        how = f" by {verdict.decided_by}" if verdict.decided_by else ""
+        # "none": no evidence decided it, which the reason line says in words
+        how = f" by {verdict.decided_by}" if verdict.decided_by not in (None, "", "none") else ""
         lines.append(f"{verdict.package}{version}{arch}: {verdict.state.value.upper()}{how}")
         if verdict.reason:
             lines.append(f"  {verdict.reason}")
-        for evidence in verdict.evidence[:EVIDENCE_SHOWN]:
+        for evidence in list(dict.fromkeys(verdict.evidence))[:EVIDENCE_SHOWN]:
             # the status file's line is known to the pure reader only; the title names the file
             where = ""
             if evidence.path and evidence.line and evidence.kind != "dpkg-status":
@@ -43,10 +44,26 @@ def library_lines(report: AuditReport) -> list[str]:
     if not report.installed:
         names = ", ".join(report.profile.libraries)
         lines.append(
-            f"None of {names} is installed: nothing here is exposed through it. For this "
-            "system's own library, try: depgraph audit --library libssl3 --cve CVE-2023-0286"
+            f"None of {names} is installed: nothing here is exposed through it.{_family_hint(report)}"
         )
     return lines
+
+
+def _family_hint(report: AuditReport) -> str:
+    """What to audit instead: the system's own library of the same family, by the built-in
+    profile that names it, else by --library with the CVE left to the user; nothing without one."""
+    from depgraph.profiles import builtin_profiles
+
+    hints = []
+    for library in report.family:
+        profiles = [p.id for p in builtin_profiles() if library in p.libraries]
+        if profiles:
+            hints.append(f"depgraph audit --profile {profiles[0]}")
+        else:
+            hints.append(f"depgraph audit --library {library} --cve CVE-ID (the CVE to check)")
+    if not hints:
+        return ""
+    return f" This system has {', '.join(report.family)} instead; audit it with: {'; '.join(hints)}"
 
 
 def running(dependent: Dependent, report: AuditReport) -> str:
