@@ -176,3 +176,13 @@ def test_an_architecture_less_dpkg_list_line_is_worded_without_none() -> None:
     assert "dpkg-status: nano 1.3.10-2 is installed" in text
     assert "None" not in text and "by none" not in text
     assert text.count("changelog: no files to read (saved lists)") == 1
+
+
+def test_a_fixed_library_with_processes_not_looked_at_is_not_called_not_affected() -> None:
+    """trusty-core: the fix is on disk but the plan says processes started before it may still
+    run the old library, so the summary cannot say 'not affected'."""
+    args = (AUDIT / "trusty-core/args").read_text().split("\n")[:-1]
+    text = _text_report(*args)
+    assert "may still run the old library" in text
+    assert "heartbleed: fixed on disk (running processes not looked at);" in text
+    assert "not affected" not in text

@@ -131,6 +131,14 @@ def summary_line(report: AuditReport) -> str:
     partial = any(scan.partial for scan in report.runtime)
     tail = " (partial view of processes)" if partial else ""
     affected = "AFFECTED" if report.affected else "not affected"
+    fixed = (FixState.FIXED, FixState.FIXED_BACKPORT)
+    if (
+        not report.affected
+        and not report.runtime
+        and any(v.state in fixed for v in report.installed)
+    ):
+        # the plan says processes started before the upgrade may still run the old code
+        affected = "fixed on disk (running processes not looked at)"
     if any(v.state is FixState.UNKNOWN for v in report.libraries):
         affected = "UNKNOWN (could not tell)"
     return (
