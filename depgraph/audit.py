@@ -185,7 +185,8 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         if (process.package or "").partition(":")[0] not in owned
     )
     keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
-    services = find_services(index, root, [d.node.package for d in dependents])
+    # only the offline restart step needs them; a runtime scan names what to restart itself
+    services = None if scans else find_services(index, root, [d.node.package for d in dependents])
     return AuditReport(
         profile=options.profile,
         source=index.description,
