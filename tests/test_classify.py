@@ -92,6 +92,39 @@ def test_knowledge_base_on_a_2014_system() -> None:
     assert knowledge.lookup("no-such-package") is None
 
 
+def test_knowledge_patterns_do_not_cover_other_tls_flavours() -> None:
+    """A pattern's ``*`` is a version number (issue 21, 7): ``libcurl*``, established from the
+    OpenSSL flavour libcurl4, covers libcurl3 but not the GnuTLS and NSS builds (bookworm's
+    libcurl3-gnutls Depends on libgnutls30, libcurl3-nss on libnss3, neither on libssl3), nor
+    bookworm's GnuTLS zabbix-agent through zabbix-agent2's entry."""
+    from depgraph import knowledge
+
+    for openssl_build in ("libcurl4", "libcurl3"):
+        entry = knowledge.lookup(openssl_build)
+        assert entry is not None and entry.role is Role.CLIENT, openssl_build
+    for other in ("libcurl3-gnutls", "libcurl3-nss", "libcurl4-nss", "zabbix-agent"):
+        assert knowledge.lookup(other) is None, other
+    entry = knowledge.lookup("libssh2-1")  # the entry "libssh*-*" still covers its versions
+    assert entry is not None and entry.pattern == "libssh*-*"
+    assert knowledge.lookup("libssh-gcrypt-4") is None  # libgcrypt, not libcrypto
+
+
+def test_libldap_is_no_openssl_client_library() -> None:
+    """Debian's libldap is built with GnuTLS (wheezy's libldap-2.4-2 Depends on libgnutls26, as
+    the saved status shows): linking it is not OpenSSL TLS."""
+    from depgraph.classify import client_libraries
+    from depgraph.debian.deb822 import iter_paragraphs
+
+    status = Path(__file__).parent.parent / "fixtures/heartbleed/debian-7.0-i386/root"
+    path = status / "var/lib/dpkg/status"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    wanted = frozenset({"Package", "Depends"})
+    paragraphs = iter_paragraphs(text, str(path), wanted, strict=False, warn=lambda *_: None)
+    ldap = next(f for _, f in paragraphs if f.get("Package") == "libldap-2.4-2")
+    assert "libgnutls26" in ldap["Depends"] and "libssl" not in ldap["Depends"]
+    assert not [name for name in client_libraries() if name.startswith("libldap")]
+
+
 def test_table_has_a_role_column() -> None:
     run = run_depgraph("graph", "libssl3", "--format", "table")
     header = run.stdout.splitlines()[0].split()
