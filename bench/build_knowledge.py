@@ -14,7 +14,7 @@ import datetime
 import sys
 from pathlib import Path
 
-from depgraph.classify import Classifier, TargetLibrary, target_library
+from depgraph.classify import Classifier, TargetLibrary, either_side, target_library
 from depgraph.diagnostics import Diagnostics
 from depgraph.elf_cache import ElfCache
 from depgraph.graph import reverse_closure
@@ -82,16 +82,54 @@ def build(found: dict[str, tuple[str, RoleVerdict]], where: str) -> list[Knowled
         pattern = generalize(name)
         if len(by_pattern[pattern]) > 1:
             pattern = name
-        decisive = [e for e in verdict.evidence if e.kind == "elf-symbols"]
+        # why the role is what it is first: a library or tool for either side is a client
+        decisive = [e for e in verdict.evidence if e.kind in ("tls-library", "command-line-tool")]
+        decisive += [e for e in verdict.evidence if e.kind == "elf-symbols"]
         decisive += [e for e in verdict.evidence if e.kind == "client-library"]
         decisive += [e for e in verdict.evidence if e.kind.startswith("elf-")]
         detail = decisive[0].detail
         established = f"ELF scan of {name} {version} ({where}): {detail}"
-        entries.append(Knowledge(pattern, verdict.role, verdict.component, established))
+        entries.append(
+            Knowledge(
+                pattern,
+                verdict.role,
+                verdict.component,
+                established,
+                either_side(verdict),
+                daemon(name, verdict),
+            )
+        )
     unique: dict[str, Knowledge] = {}
     for entry in entries:
         unique.setdefault(entry.pattern, entry)
     return list(unique.values())
+
+
+def daemon(name: str, verdict: RoleVerdict) -> str | None:
+    """A server's service, as its units and init scripts name it (its own or its ``-common``
+    sibling's), and a server Provides (``httpd``): what lets a plan treat it as a daemon when only
+    its name is known. The unit named after the package first, templates and init scripts last."""
+    if verdict.role is not Role.SERVER:
+        return None
+    stem = name.split("-")[0]
+    units = sorted(
+        {
+            (e.path or e.detail)
+            if e.kind == "init-script"
+            else e.detail.removeprefix("ships ").split(" in its sibling ")[0]
+            for e in verdict.evidence
+            if e.kind in ("systemd-unit", "init-script")
+        },
+        key=lambda unit: (
+            unit not in (f"{name}.service", f"{stem}.service"),
+            unit.startswith("/"),
+            "@" in unit,
+            unit,
+        ),
+    )
+    provides = sorted({e.detail.split(":")[0] for e in verdict.evidence if e.kind == "provides"})
+    services = [*units[:2], *provides[:1]]
+    return ", ".join(services) if services else None
 
 
 def toml(entries: list[Knowledge]) -> str:
@@ -106,6 +144,8 @@ def toml(entries: list[Knowledge]) -> str:
             f"role = {quote(entry.role.value)}",
             f"component = {quote(entry.component.value)}",
             f"established = {quote(entry.established)}",
+            *(["either_side = true"] if entry.either_side else []),
+            *([f"daemon = {quote(entry.daemon)}"] if entry.daemon else []),
             "",
         ]
     return "\n".join(lines)

@@ -28,6 +28,12 @@ class Knowledge:
     role: Role
     component: Component
     established: str
+    either_side: bool = False
+    """The scan found a TLS library for either side (its user's choice): a client by itself, a
+    server when a service of the package that uses it serves through it."""
+    daemon: str | None = None
+    """The service the scanned package ships (its systemd units or init scripts, in words): a
+    server known as a daemon, whose keys a plan can name without its files."""
 
 
 @functools.cache
@@ -41,6 +47,8 @@ def entries() -> tuple[Knowledge, ...]:
             Role(entry["role"]),
             Component(entry["component"]),
             str(entry["established"]),
+            bool(entry.get("either_side", False)),
+            str(entry["daemon"]) if "daemon" in entry else None,
         )
         for entry in data.get("entry", [])
     )
