@@ -6,7 +6,11 @@ Signals, strongest first (issue "Classify every dependent"):
    server-side calls (``SSL_accept``, ``TLS_server_method``, ...) against client-side ones, judged
    only on symbols the installed libssl really exports (libssl and libcrypto share one symbol
    version, so versions cannot tell them apart); libssl linked without TLS session calls, or only
-   libcrypto linked, is non-SSL use;
+   libcrypto linked, is non-SSL use; server- and client-side calls in a package with no service
+   of its own (issue 21) are a client's when they sit in a library for either side
+   (``data/libraries.toml``: a shared library, a language runtime's module such as Python's
+   ``_ssl``) or in a command-line tool (``openssl``, whose s_server runs only by hand), and a
+   package that runs such a library as a service (named and libisc) is the server;
 2. the library it reaches OpenSSL through (``data/client_libraries.toml``): curl through libcurl4 is
    a client;
 3. package metadata: systemd units, init scripts, server Provides (``data/server_metadata.toml``);
@@ -26,6 +30,7 @@ entry with its reason. An unknown says what was missing.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 import tomllib
@@ -90,6 +95,16 @@ def client_libraries() -> dict[str, str]:
     return {str(k): str(v) for k, v in _table("client_libraries.toml").items()}
 
 
+def library_directories() -> dict[str, str]:
+    """Directories whose shared libraries are their users' to drive (``data/libraries.toml``)."""
+    return _section("libraries.toml", "library_directories")
+
+
+def module_directories() -> dict[str, str]:
+    """Directories of language runtimes' extension modules (``data/libraries.toml``)."""
+    return _section("libraries.toml", "module_directories")
+
+
 def server_provides() -> dict[str, str]:
     """Virtual packages whose providers are network servers."""
     return _section("server_metadata.toml", "provides")
@@ -152,6 +167,8 @@ class Classifier:
     _client_sonames: dict[str, str] = field(default_factory=dict)
     _sonames: dict[str, frozenset[str]] = field(default_factory=dict)
     _broken: list[ElfFacts] = field(default_factory=list)
+    _services: list[Evidence] = field(default_factory=list)
+    """The judged package's own units, init scripts and server Provides."""
     _programs: dict[str, bool | None] = field(default_factory=dict)
     """Packages judged so far: True when the files that use the library are programs, False
     when they are shared objects, None when none of its files uses it."""
@@ -235,7 +252,10 @@ class Classifier:
 
     def _one(self, node: Node, known: dict[str, RoleVerdict], hops: set[str]) -> RoleVerdict:
         self._broken = []
+        self._services = []
         verdict = self._judge(node, known, hops)
+        if self._services and verdict.role is Role.CLIENT and either_side(verdict):
+            verdict = _serving(verdict, self._services)
         broken = self._broken
         if not broken or verdict.missing:
             return verdict
@@ -259,6 +279,7 @@ class Classifier:
             return self._without_files(node, package, hop, known, metadata, why)
         metadata += list(_units(files)) or list(self._sibling_units(package))
         service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)
+        self._services = [e for e in metadata if e.kind in SERVICE_KINDS]
         target = self.targets.get(node.path[-1])
         sonames = target.sonames if target is not None else frozenset()
         elves = self.files.elves(package, sonames)
@@ -431,10 +452,14 @@ class Classifier:
             for facts in elves:
                 linked = sonames.intersection(facts.needed)
                 if linked:
-                    detail = (
-                        f"links {', '.join(sorted(linked))} from {hop}, a TLS "
-                        f"{verdict.role.value}; what it does with it is its own code's choice"
+                    what = (
+                        "a TLS library for either side: a client unless a service of its own "
+                        "serves through it"
+                        if either_side(verdict)
+                        else f"a TLS {verdict.role.value}; what it does with it is its own "
+                        "code's choice"
                     )
+                    detail = f"links {', '.join(sorted(linked))} from {hop}, {what}"
                     evidence = Evidence("linked-library", detail, facts.path)
                     confidence = round(verdict.confidence * 0.8, 2)
                     return RoleVerdict(
@@ -482,12 +507,26 @@ class Classifier:
         """No ELF file to read: the knowledge base (ELF scans of the same package), the library it
         reaches the target through, the parts of the same software, then what the package says
         of itself."""
+        if _says(package) is Role.SERVER:
+            # no unit to see: the synopsis is what may say a service serves through a library
+            self._services.append(_description_evidence(package, Role.SERVER))
         entry = knowledge.lookup(node.package.partition(":")[0], self.kb)
         if entry is not None:
-            known_as = Evidence(
-                "knowledge-base", f"{entry.pattern}: {entry.role.value} ({entry.established})"
-            )
-            return RoleVerdict(entry.role, entry.component, 0.6, (known_as, *metadata), missing)
+            known_as = [
+                Evidence(
+                    "knowledge-base", f"{entry.pattern}: {entry.role.value} ({entry.established})"
+                )
+            ]
+            if entry.either_side:
+                detail = f"{entry.pattern}: a TLS library for either side (knowledge base)"
+                known_as.append(Evidence("tls-library", detail))
+            if entry.daemon and entry.role is Role.SERVER:
+                detail = f"{entry.pattern} ships {entry.daemon} where it was scanned"
+                known_as.append(Evidence("known-daemon", detail))
+            return RoleVerdict(entry.role, entry.component, 0.6, (*known_as, *metadata), missing)
+        flavour = _other_tls(package)
+        if flavour is not None:
+            return RoleVerdict(Role.NON_SSL, Component.UNKNOWN, 0.5, (flavour, *metadata), missing)
         via_client = self._client_library(hop)
         if via_client is not None:
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.8, (via_client, *metadata), missing)
@@ -556,6 +595,9 @@ def _from_elf(
             detail = f"server-side calls with {why}, in a package that describes itself as a client"
             evidence.insert(0, Evidence("elf-symbols", detail))
             return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.7, (*evidence, *metadata))
+        either = _either_side([*uses_ssl, *plugged], says) if client and not metadata else None
+        if either is not None:
+            return RoleVerdict(Role.CLIENT, Component.LIBSSL, 0.9, (either, *evidence))
         return RoleVerdict(Role.SERVER, Component.LIBSSL, 0.95, (*evidence, *metadata))
     if client:
         evidence.append(_symbols("client", client, []))
@@ -573,6 +615,89 @@ def _from_elf(
     detail = "links libssl but imports no TLS session call from it"
     evidence.append(Evidence("elf-symbols", detail))
     return RoleVerdict(Role.NON_SSL, Component.LIBSSL, 0.85, (*evidence, *metadata))
+
+
+SERVICE_KINDS = ("systemd-unit", "init-script", "provides")
+"""Evidence kinds of a package's own service: what runs a library's server side."""
+
+
+def either_side(verdict: RoleVerdict) -> bool:
+    """The role rests on a TLS library for either side (its user's choice), not on a server."""
+    return any(e.kind == "tls-library" for e in verdict.evidence)
+
+
+def _serving(verdict: RoleVerdict, services: list[Evidence]) -> RoleVerdict:
+    """A package with a service of its own whose TLS is a library's for either side (named and
+    libisc, a daemon written in Python): the service is what accepts, so it is the server."""
+    names = ", ".join(e.detail.removeprefix("ships ") for e in services[:3])
+    detail = f"runs a TLS library for either side as a service ({names}): the service is the server"
+    return RoleVerdict(
+        Role.SERVER,
+        Component.LIBSSL,
+        round(verdict.confidence * 0.9, 2),
+        (Evidence("service", detail, services[0].path), *services, *verdict.evidence),
+        verdict.missing,
+    )
+
+
+def _either_side(files: list[ElfFacts], says: Role | None) -> Evidence | None:
+    """Server- and client-side calls in a package that ships no service (no unit, init script or
+    server Provides): what takes the server's side is not the package itself, so it is a client
+    (what it does when nothing makes it listen), with why; None when it may be a server.
+
+    * a library whose user chooses the side (``data/libraries.toml``: a shared library in the
+      linker's directories, a language runtime's extension module): Python's ``_ssl``, Ruby's
+      ``openssl.so``, libnode; its own default use (pip, urllib, gem) connects;
+    * a command-line tool (every such file a program under a ``bin`` directory, and a synopsis
+      that does not call it a server): ``openssl s_server``, ``socat OPENSSL-LISTEN`` listen only
+      when run by hand, and a process of it seen listening makes it a server
+      (:func:`with_runtime`)."""
+    if all(_library(facts) for facts in files):
+        where = ", ".join(facts.path for facts in files[:2])
+        detail = (
+            f"a TLS library for either side ({where}): which side it takes is its user's "
+            "choice; by itself it accepts nothing, so a client unless a service serves through it"
+        )
+        return Evidence("tls-library", detail, files[0].path)
+    if is_program(files) and all(_in_bin(facts.path) for facts in files) and says is None:
+        where = ", ".join(facts.path for facts in files[:2])
+        detail = (
+            f"a command-line tool ({where}) with no service to run it: its server side (a "
+            "listen mode, openssl's s_server) runs only when someone starts it by hand; a "
+            "process of it seen listening would make it a server"
+        )
+        return Evidence("command-line-tool", detail, files[0].path)
+    return None
+
+
+def _library(facts: ElfFacts) -> bool:
+    """A shared library in the linker's directories, or a language runtime's extension module."""
+    directory = facts.path.rsplit("/", 1)[0].split("/")
+    if facts.soname and any(_components(directory, p) for p in library_directories()):
+        return True
+    return any(_components(directory, p, below=True) for p in module_directories())
+
+
+def _split(pattern: str) -> list[str]:
+    return pattern.split("/")
+
+
+def _components(directory: list[str], pattern: str, *, below: bool = False) -> bool:
+    """``directory`` (split at ``/``) is ``pattern``, one fnmatch per component (a ``*`` never
+    spans a ``/``); ``below``: or a directory under it."""
+    parts = _split(pattern)
+    if len(directory) < len(parts) or (not below and len(directory) != len(parts)):
+        return False
+    return all(
+        fnmatch.fnmatchcase(name, part) for name, part in zip(directory, parts, strict=False)
+    )
+
+
+def _in_bin(path: str) -> bool:
+    """Under a ``bin`` directory (``/usr/bin``, ``/bin``, ``/usr/local/bin``), where Debian puts
+    commands for users, not ``sbin`` (system daemons and administration, FHS 4.10) or a
+    ``libexec``/``lib`` helper a service starts."""
+    return path.rsplit("/", 2)[-2] == "bin" if path.count("/") >= 2 else False
 
 
 def _calls(facts: ElfFacts, target: TargetLibrary | None) -> bool:
@@ -617,6 +742,22 @@ def _says(package: Package) -> Role | None:
     if client and not server:
         return Role.CLIENT
     return None
+
+
+def _other_tls(package: Package) -> Evidence | None:
+    """The synopsis names another TLS library as the package's flavour (``other_tls`` of
+    ``data/description_words.toml``): libcurl3-gnutls, libcurl3-nss."""
+    synopsis = (package.description or "").lower()
+    phrases = _table("description_words.toml")["other_tls"]
+    assert isinstance(phrases, list)
+    found = [str(phrase) for phrase in phrases if str(phrase) in synopsis]
+    if not found:
+        return None
+    detail = (
+        f"its description names another TLS library ({found[0]}): {package.description!r}; "
+        "its TLS is not OpenSSL's"
+    )
+    return Evidence("description", detail, package.where)
 
 
 def _description_evidence(package: Package, said: Role) -> Evidence:

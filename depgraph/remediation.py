@@ -2,7 +2,9 @@
 
 In order (issue "depgraph audit"): take exposed servers offline, upgrade the library packages (every
 architecture installed), restart what runs the old code (or reboot), regenerate keys and
-certificates, revoke the old certificates, assess the damage (sessions, passwords). A step that
+certificates, revoke the old certificates, assess the damage (sessions, passwords). The key,
+revocation and session steps concern only servers that serve TLS with keys (issue 21): a daemon,
+a listening socket seen, a configured key or certificate, each named with its package. A step that
 does not apply is left out; each step names the packages it concerns. The profile's own remediation
 text (``[[remediation]]``) is quoted where it has a step of that name. Commands are for the
 administrator: depgraph runs none of them.
@@ -70,9 +72,10 @@ def plan(report: AuditReport) -> tuple[Step, ...]:
         for d in report.dependents
         if d.role.role is Role.SERVER and d.risk.level.at_least(Level.HIGH)
     ]
-    if exposed_servers:
-        steps.extend(_keys(report, exposed_servers, advice))
-        names = _names(exposed_servers)
+    serving = _serving(report, exposed_servers)
+    if serving:
+        steps.extend(_keys(report, serving, advice))
+        names = _names([s.dependent for s in serving])
         text = advice.get(
             "reset-secrets",
             "Invalidate session tickets and cookies, and change the passwords that went through "
@@ -81,10 +84,17 @@ def plan(report: AuditReport) -> tuple[Step, ...]:
         steps.append(Step("assess-damage", f"{text} Concerns: {_list(names)}.", tuple(names)))
     elif broken and any(d.role.role is Role.CLIENT for d in report.dependents):
         clients = _names([d for d in report.dependents if d.role.role is Role.CLIENT])
-        text = (
-            "No TLS server is exposed here; the TLS clients could have leaked memory to a "
-            "malicious server they talked to: change credentials this machine's clients used "
-            f"with servers you do not trust ({_list(clients)})."
+        text = "No TLS server is exposed here"
+        if exposed_servers:
+            # a server by its code, but nothing here runs it as one (no key to rotate)
+            text = (
+                "No TLS server with keys was found here (no service, listening socket or "
+                f"configured key for {_list(_names(exposed_servers))})"
+            )
+        text += (
+            "; the TLS clients could have leaked memory to a malicious server they talked to: "
+            "change credentials this machine's clients used with servers you do not trust "
+            f"({_list(clients)})."
         )
         steps.append(Step("assess-damage", text, tuple(clients)))
     for extra in ("investigate",):
@@ -221,13 +231,101 @@ def _restart_commands(
     return tuple(dict.fromkeys(commands)), sorted(set(unnamed))
 
 
-def _keys(report: AuditReport, servers: list[Dependent], advice: dict[str, str]) -> list[Step]:
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """An exposed server that serves TLS with keys, and why that is believed (issue 21)."""
+
+    dependent: Dependent
+    why: str
+    """A service it ships, a socket it was seen listening on, a key its configuration names."""
+    certain: bool
+    """False when only the knowledge base says so (a saved list): "if it serves TLS here"."""
+
+    def label(self) -> str:
+        """``nginx (ships nginx.service)``, or the knowledge-base wording."""
+        if self.certain:
+            return f"{self.dependent.node.package} ({self.why})"
+        return f"{self.dependent.node.package} (if it serves TLS here: {self.why})"
+
+
+def _serving(report: AuditReport, servers: list[Dependent]) -> list[Serving]:
+    """The exposed servers that serve TLS with keys: a daemon (a systemd unit, an init script, a
+    server Provides), a listening socket seen, or a configured certificate or key found. A server
+    by its code alone (the openssl command, whose s_server is run by hand) has no key to rotate.
+    Without files (saved lists), a knowledge-base server that was a daemon where it was scanned."""
+    found = []
+    for dependent in servers:
+        reasons = _why_serving(report, dependent)
+        if reasons:
+            found.append(Serving(dependent, "; ".join(reasons), certain=True))
+            continue
+        known = [e for e in dependent.role.evidence if e.kind == "known-daemon"]
+        if known:
+            found.append(Serving(dependent, known[0].detail, certain=False))
+    return found
+
+
+def _why_serving(report: AuditReport, dependent: Dependent) -> list[str]:
+    """Why ``dependent`` holds keys of a TLS server, in words (empty: nothing says so)."""
+    from depgraph.runtime.keys import servers_for
+
+    evidence = dependent.role.evidence
+    reasons = []
+    listeners = sorted(
+        {str(listener) for p in dependent.processes for listener in p.listening or ()}
+    )
+    seen = [e.detail.split(" and maps ")[0] for e in evidence if e.kind == "listening-socket"]
+    if listeners:
+        reasons.append(f"listening on {_few(listeners)}")
+    elif seen:
+        reasons.append(seen[0])
+    # the daemon's own unit before templates (postgresql.service before pg_dump@.service)
+    units = sorted(
+        {
+            e.path
+            if e.kind == "init-script" and e.path
+            else e.detail.removeprefix("ships ").split(" in its sibling ")[0]
+            for e in evidence
+            if e.kind in ("systemd-unit", "init-script")
+        },
+        key=lambda unit: ("@" in unit, unit),
+    )
+    if not units and report.services is not None:
+        # a service named by the status file's Conffiles (no file list at hand)
+        units = sorted(
+            {
+                f"{service.kind.replace('-', ' ')} {service.name}"
+                for service in report.services.of(dependent.node.package)
+            }
+        )
+    if units:
+        reasons.append(f"ships {_few(units)}")
+    provides = sorted({e.detail.split(":")[0] for e in evidence if e.kind == "provides"})
+    if provides:
+        reasons.append(_few(provides))
+    server = servers_for([dependent.node.package])
+    keys = [k.path for k in report.keys if k.exists and k.server in server]
+    if keys:
+        reasons.append(f"configures {_few(keys)}")
+    return reasons
+
+
+def _few(items: list[str], shown: int = 3) -> str:
+    if len(items) > shown:
+        return ", ".join(items[:shown]) + f" and {len(items) - shown} more"
+    return ", ".join(items)
+
+
+def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -> list[Step]:
+    servers = [s.dependent for s in serving]
     names = _names(servers)
+    which = _list(sorted(s.label() for s in serving))
     text = advice.get(
         "rotate-keys",
         "Regard the private keys of exposed TLS servers as compromised: generate new keys and "
         "have new certificates issued.",
     )
+    text += f" Servers that hold keys here: {which}."
     disclosed = report.profile.disclosed
     moment = (
         datetime.datetime.combine(disclosed, datetime.time(), datetime.UTC).timestamp()

@@ -58,7 +58,11 @@ def test_scenario_verdicts() -> None:
         "ubuntu-12.04-server": ("vulnerable", "high", True),
         "raspbian-wheezy-stale": ("fixed-backport", "high", True),
         "trusty-core": ("fixed-backport", "low", False),
-        "dpkg-list-only": ("vulnerable", "high", True),
+        "dpkg-list-only": (
+            "vulnerable",
+            "high",
+            True,
+        ),  # hostapd (knowledge base); openssl a client
         "minimized-container": ("vulnerable", "high", True),
     }
     assert set(expected) == set(SCENARIOS)

@@ -18,11 +18,15 @@ EXPECTED = {
     "openssh-client": ("non-ssl", "libcrypto"),  # OpenSSH uses libcrypto only (no TLS)
     "postgresql-15": ("server", "libssl"),  # the server accepts TLS connections (ssl = on)
     "postgresql-client-15": ("client", "libssl"),  # psql & co. connect through libpq
-    "openssl": ("server", "libssl"),  # openssl s_server accepts TLS connections
+    # a command-line tool: s_server listens only when run by hand (issue 21)
+    "openssl": ("client", "libssl"),
     "curl": ("client", "libssl"),  # through libcurl4, a client library
     "libcurl4": ("client", "libssl"),  # SSL_connect, never SSL_accept
     "libkrb5-3": ("non-ssl", "libcrypto"),  # Kerberos uses libcrypto's ciphers
     "postgresql": ("server", "libssl"),  # a metapackage for postgresql-15
+    # Python's ssl module and the cryptography bindings take either side: their user's choice
+    "libpython3.11-minimal": ("client", "libssl"),
+    "python3-cryptography": ("client", "libssl"),
 }
 
 
@@ -51,6 +55,38 @@ def test_server_evidence_names_the_calls(nodes: dict[str, dict[str, object]]) ->
     assert "server-side calls" in details and "SSL_accept" in details
     paths = [e["path"] for e in evidence if e["kind"] == "elf-needed"]
     assert any(str(p).endswith("/bin/postgres") for p in paths)
+
+
+def test_runtimes_and_the_openssl_command_are_not_servers(
+    nodes: dict[str, dict[str, object]],
+) -> None:
+    """Issue 21, on this machine's real files: libpython3.11-minimal's _ssl module imports server-
+    and client-side calls, a TLS library for either side; gdb and linux-perf link libpython for
+    scripting and inherit no "server"; /usr/bin/openssl is a command-line tool. Each verdict says
+    why in its first evidence."""
+    wanted = ("libpython3.11-minimal", "gdb", "linux-perf", "openssl")
+    missing = [name for name in wanted if name not in nodes]
+    if missing:
+        if flag("CI"):
+            pytest.fail(f"{missing} not installed; .ci/run installs them for this test")
+        pytest.skip(f"{missing} not installed")
+
+    def first(name: str) -> dict[str, str]:
+        evidence = nodes[name]["role_evidence"]
+        assert isinstance(evidence, list) and evidence
+        return dict(evidence[0])
+
+    python = first("libpython3.11-minimal")
+    assert python["kind"] == "tls-library"
+    assert python["path"].endswith(".so") and "/_ssl." in python["path"]
+    for linker in ("gdb", "linux-perf"):
+        assert nodes[linker]["role"] == "client", nodes[linker]["role_evidence"]
+        evidence = first(linker)
+        assert evidence["kind"] == "linked-library" and "either side" in evidence["detail"]
+    openssl = first("openssl")
+    assert (openssl["kind"], openssl["path"]) == ("command-line-tool", "/usr/bin/openssl")
+    servers = {name for name, node in nodes.items() if node.get("role") == "server"}
+    assert not servers & {"python3", "python3.11", "libpython3.11", "python3-openssl"}
 
 
 def test_targets_carry_no_role(nodes: dict[str, dict[str, object]]) -> None:
@@ -90,6 +126,39 @@ def test_knowledge_base_on_a_2014_system() -> None:
     client = knowledge.lookup("postgresql-client-9.1")
     assert client is not None and client.role is Role.CLIENT
     assert knowledge.lookup("no-such-package") is None
+
+
+def test_knowledge_patterns_do_not_cover_other_tls_flavours() -> None:
+    """A pattern's ``*`` is a version number (issue 21, 7): ``libcurl*``, established from the
+    OpenSSL flavour libcurl4, covers libcurl3 but not the GnuTLS and NSS builds (bookworm's
+    libcurl3-gnutls Depends on libgnutls30, libcurl3-nss on libnss3, neither on libssl3), nor
+    bookworm's GnuTLS zabbix-agent through zabbix-agent2's entry."""
+    from depgraph import knowledge
+
+    for openssl_build in ("libcurl4", "libcurl3"):
+        entry = knowledge.lookup(openssl_build)
+        assert entry is not None and entry.role is Role.CLIENT, openssl_build
+    for other in ("libcurl3-gnutls", "libcurl3-nss", "libcurl4-nss", "zabbix-agent"):
+        assert knowledge.lookup(other) is None, other
+    entry = knowledge.lookup("libssh2-1")  # the entry "libssh*-*" still covers its versions
+    assert entry is not None and entry.pattern == "libssh*-*"
+    assert knowledge.lookup("libssh-gcrypt-4") is None  # libgcrypt, not libcrypto
+
+
+def test_libldap_is_no_openssl_client_library() -> None:
+    """Debian's libldap is built with GnuTLS (wheezy's libldap-2.4-2 Depends on libgnutls26, as
+    the saved status shows): linking it is not OpenSSL TLS."""
+    from depgraph.classify import client_libraries
+    from depgraph.debian.deb822 import iter_paragraphs
+
+    status = Path(__file__).parent.parent / "fixtures/heartbleed/debian-7.0-i386/root"
+    path = status / "var/lib/dpkg/status"
+    text = path.read_text(encoding="utf-8", errors="replace")
+    wanted = frozenset({"Package", "Depends"})
+    paragraphs = iter_paragraphs(text, str(path), wanted, strict=False, warn=lambda *_: None)
+    ldap = next(f for _, f in paragraphs if f.get("Package") == "libldap-2.4-2")
+    assert "libgnutls26" in ldap["Depends"] and "libssl" not in ldap["Depends"]
+    assert not [name for name in client_libraries() if name.startswith("libldap")]
 
 
 def test_table_has_a_role_column() -> None:

@@ -68,12 +68,36 @@ def test_classifier_beats_the_one_liner_with_files() -> None:
 
 
 def test_runtime_takes_the_role_of_the_library_it_links() -> None:
-    """ruby3.1's interpreter links libruby-3.1, whose OpenSSL extension can accept TLS."""
+    """ruby3.1's interpreter links libruby-3.1, whose OpenSSL extension takes either side: a
+    client, since the package runs no service through it (issue 21)."""
     items, target = evaluation.load()
     verdict = evaluation.verdicts(items, target, "files")["ruby3.1"]
-    assert verdict.role.value == "server"
+    assert verdict.role.value == "client"
     assert verdict.evidence[0].kind == "linked-library"
     assert "libruby3.1" in verdict.evidence[0].detail
+    assert "either side" in verdict.evidence[0].detail
+
+
+def test_libraries_and_tools_for_either_side_are_clients_and_their_services_servers() -> None:
+    """Issue 21: a library or runtime module with server- and client-side calls (Python's _ssl,
+    libisc) and a command-line tool without a service (openssl, socat) are clients, each with the
+    evidence that says so; named's package, which ships named.service and runs libisc, is the
+    server; a real daemon (nginx, postgresql-15) stays one."""
+    verdicts = _files_verdicts()
+    for library in ("libpython3.11-minimal", "libruby3.1", "bind9-libs", "libnode108"):
+        verdict = verdicts[library]
+        assert verdict.role.value == "client", library
+        assert verdict.evidence[0].kind == "tls-library", library
+    for tool in ("openssl", "socat", "ncat"):
+        verdict = verdicts[tool]
+        assert verdict.role.value == "client", tool
+        assert verdict.evidence[0].kind == "command-line-tool", tool
+    bind9 = verdicts["bind9"]
+    assert bind9.role.value == "server"
+    assert bind9.evidence[0].kind == "service"
+    assert "named.service" in bind9.evidence[0].detail
+    for daemon in ("nginx", "postgresql-15", "haproxy", "postfix", "dovecot-core"):
+        assert verdicts[daemon].role.value == "server", daemon
 
 
 def test_targets_of_the_issue_hold() -> None:
@@ -114,8 +138,9 @@ def test_parts_of_the_same_software_take_its_role() -> None:
     assert "mariadb-server-core" in mariadb.evidence[0].detail
     # no ELF file; its service runs redis-tools' binary, which has the server-side calls
     assert verdicts["redis-server"].role.value == "server"
-    # the interpreter links nothing of OpenSSL: python3.11-minimal -> libpython3.11-minimal
-    assert verdicts["python3.11-minimal"].role.value == "server"
+    # the interpreter links nothing of OpenSSL: python3.11-minimal -> libpython3.11-minimal,
+    # a TLS library for either side
+    assert verdicts["python3.11-minimal"].role.value == "client"
 
 
 def test_a_package_without_elf_files_that_runs_a_program_is_non_ssl() -> None:
@@ -129,6 +154,20 @@ def test_the_description_decides_only_between_server_code_and_a_client() -> None
     hexchat = verdicts["hexchat"]  # SSL_set_accept_state and SSL_connect; "IRC client"
     assert hexchat.role.value == "client"
     assert "describes itself as a client" in hexchat.evidence[0].detail
-    # both sides too, but no description calling it a client: the server code counts
+    # both sides too, and a description calling it a server: the server code counts
     assert verdicts["x11vnc"].role.value == "server"
-    assert verdicts["socat"].role.value == "server"
+
+
+def test_a_synopsis_that_names_another_tls_library_is_non_ssl_without_files() -> None:
+    """Issue 21, 7: with only names (a saved dpkg -l), libcurl3-gnutls ("(GnuTLS flavour)") is not
+    an OpenSSL client through libcurl4's knowledge-base entry, and squid ("HTTP proxy GnuTLS
+    flavour") does no OpenSSL TLS; the OpenSSL flavours are untouched."""
+    items, target = evaluation.load()
+    verdicts = evaluation.verdicts(items, target, "names")
+    for name in ("libcurl3-gnutls", "squid"):
+        verdict = verdicts[name]
+        assert verdict.role.value == "non-ssl", (name, verdict)
+        assert verdict.evidence[0].kind == "description"
+        assert "gnutls flavour" in verdict.evidence[0].detail
+    assert verdicts["libcurl4"].role.value == "client"
+    assert verdicts["squid-openssl"].role.value == "server"

@@ -1,0 +1,173 @@
+"""The plan's key steps (issue 21): rotate-keys, revoke-certificates and the sessions-and-passwords
+assess-damage step only for servers that serve TLS with keys (a daemon, a listening socket, a
+configured key), each named with why; a server by its code alone gets none."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from depgraph.audit import AuditOptions, AuditReport, Dependent, audit
+from depgraph.cli import build_parser
+from depgraph.commands.options import profile_of, source_options
+from depgraph.diagnostics import Diagnostics
+from depgraph.model import Component, Evidence, Role, RoleVerdict
+from depgraph.remediation import Step, plan
+from depgraph.risk import Level, Risk
+from tests.conftest import REPO, require_tool, throwaway_certificate
+
+KEY_STEPS = {"rotate-keys", "revoke-certificates"}
+
+
+def report_of(*argv: str) -> AuditReport:
+    """The real audit of a scenario, as ``depgraph audit ARGV`` runs it."""
+    args = build_parser().parse_args(["audit", *argv])
+    options = AuditOptions(
+        sources=source_options(args),
+        profile=profile_of(args),
+        release=args.release,
+        openssl_output=args.openssl_version,
+        maps=args.maps,
+    )
+    return audit(options, Diagnostics(strict=False))
+
+
+def scenario_args(name: str) -> list[str]:
+    text = (REPO / "fixtures/audit" / name / "args").read_text()
+    return [str(REPO / a) if "/" in a else a for a in text.split()]
+
+
+def cli_only_args() -> list[str]:
+    """dpkg-list-only's host read with the single-level ``apt-cache rdepends`` of precise-security:
+    its three direct dependents (openssl, libcurl3, libssl-dev), so no daemon but openssl's
+    command-line tool (the recursive output adds hostapd, a knowledge-base server)."""
+    single = "fixtures/heartbleed/rdepends/precise-security-main+universe-armhf-2014-03_"
+    single += "apt-cache-rdepends-libssl1.0.0.txt"
+    return [
+        str(REPO / single) if a.endswith("apt-cache-rdepends-recurse.txt") else a
+        for a in scenario_args("dpkg-list-only")
+    ]
+
+
+def as_server(
+    report: AuditReport, package: str, verdict: RoleVerdict, name: str | None = None
+) -> AuditReport:
+    """The report with ``package`` judged ``verdict`` (and named ``name``) and ranked high, as a
+    TLS server is."""
+    risk = Risk(Level.HIGH, 0.8, ("TLS server",))
+
+    def judged(dependent: Dependent) -> Dependent:
+        if dependent.node.package != package:
+            return dependent
+        node = dataclasses.replace(dependent.node, package=name or package)
+        return dataclasses.replace(dependent, node=node, role=verdict, risk=risk)
+
+    dependents = tuple(judged(d) for d in report.dependents)
+    assert dependents != report.dependents, f"{package} is no dependent"
+    return dataclasses.replace(report, dependents=dependents)
+
+
+def by_step(steps: tuple[Step, ...]) -> dict[str, Step]:
+    return {step.step: step for step in steps}
+
+
+def test_a_host_whose_only_server_is_the_openssl_command_rotates_no_keys() -> None:
+    """dpkg-list-only, with openssl judged a TLS server the way the knowledge base did before
+    issue 21 (an ELF scan's server-side calls, nothing else): no key rotation, no revocation, no
+    sessions-and-passwords step for it; only the clients' credentials step remains."""
+    report = report_of(*cli_only_args())
+    scan = Evidence("knowledge-base", "openssl: server (ELF scan of openssl: server-side calls)")
+    old = RoleVerdict(Role.SERVER, Component.LIBSSL, 0.6, (scan,), "no files at hand")
+    steps = by_step(plan(as_server(report, "openssl", old)))
+    assert "upgrade" in steps
+    assert not KEY_STEPS & steps.keys(), steps.keys()
+    damage = steps["assess-damage"]
+    assert "session tickets" not in damage.text
+    assert "No TLS server with keys was found here" in damage.text
+    assert "openssl" in damage.text and "libcurl3" in damage.packages
+
+
+def test_the_scenario_as_judged_now_has_no_key_steps_either() -> None:
+    """As depgraph judges it (openssl a command-line tool, a client), the CLI-only host's plan
+    has no key step at all; with the recursive rdepends, only hostapd (a daemon) is named."""
+    whole = by_step(plan(report_of(*scenario_args("dpkg-list-only"))))
+    assert whole["rotate-keys"].packages == ("hostapd",)
+    report = report_of(*cli_only_args())
+    openssl = next(d for d in report.dependents if d.node.package == "openssl")
+    assert openssl.role.role is Role.CLIENT
+    assert not KEY_STEPS & by_step(plan(report)).keys()
+
+
+def test_a_daemon_gets_the_key_steps_saying_why() -> None:
+    """vsftpd of the 2012 wheezy system, from its saved status only: a knowledge-base server whose
+    status Provides ftp-server; the steps name it with that reason."""
+    status = REPO / "fixtures/heartbleed/debian-wheezy-prerelease-powerpc/root/var/lib/dpkg/status"
+    steps = by_step(plan(report_of("--status", str(status), "--release", "wheezy")))
+    rotate = steps["rotate-keys"]
+    assert rotate.packages == ("vsftpd",)
+    assert "vsftpd (Provides ftp-server)" in rotate.text
+    assert steps["revoke-certificates"].packages == ("vsftpd",)
+    assert steps["assess-damage"].packages == ("vsftpd",)
+
+
+def test_a_known_daemon_without_files_gets_the_steps_if_it_serves_tls() -> None:
+    """A saved list knows nothing of units: a knowledge-base server scanned as a daemon
+    (postgresql-15's entry, postgresql.service) gets the steps, worded "if it serves TLS here";
+    one known only by its calls (apache2-bin's entry: its units are apache2's) does not."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import eval as evaluation  # bench/eval.py: the real classifier on recorded packages
+
+    items, target = evaluation.load()
+    names = evaluation.verdicts(items, target, "names")
+    daemon, library = names["postgresql-15"], names["apache2-bin"]
+    assert [e.kind for e in daemon.evidence][:2] == ["knowledge-base", "known-daemon"]
+    assert daemon.role is Role.SERVER and library.role is Role.SERVER
+    assert "known-daemon" not in [e.kind for e in library.evidence]
+    # the saved list of the CLI-only host, with one of them in place of its openssl
+    report = report_of(*cli_only_args())
+    steps = by_step(plan(as_server(report, "openssl", daemon, "postgresql-15")))
+    rotate = steps["rotate-keys"]
+    assert rotate.packages == ("postgresql-15",)
+    assert "postgresql-15 (if it serves TLS here: postgresql-* ships postgresql.service" in (
+        rotate.text
+    )
+    assert "session tickets" in steps["assess-damage"].text
+    alone = plan(as_server(report, "openssl", library, "apache2-bin"))
+    assert not KEY_STEPS & by_step(alone).keys()
+
+
+def test_the_openssl_command_seen_listening_is_a_server_with_keys(tmp_path: Path) -> None:
+    """A real ``openssl s_server`` on 127.0.0.1: the live audit makes openssl a server (a process
+    of it listens, classify.with_runtime) and the key steps name it with its socket."""
+    key, cert = throwaway_certificate(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [require_tool("openssl"), "s_server", "-accept", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        [*command, "-key", str(key), "-cert", str(cert), "-quiet"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        with socket.socket() as client:
+            while client.connect_ex(("127.0.0.1", port)) != 0:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        report = report_of("--library", "libssl3", "--cve", "CVE-2099-0001", "--fixed-version",
+                           "3.0.20-1")  # fmt: skip
+    finally:
+        server.kill()
+        server.wait()
+    openssl = next(d for d in report.dependents if d.node.package == "openssl")
+    assert openssl.role.role is Role.SERVER
+    assert openssl.role.evidence[0].kind == "listening-socket"
+    rotate = by_step(plan(report))["rotate-keys"]
+    assert "openssl" in rotate.packages
+    assert f"openssl (listening on 127.0.0.1:{port}/tcp)" in rotate.text
