@@ -309,28 +309,80 @@ def fix_states(
     for library in profile.libraries:
         packages = installed_packages(index, library)
         if not packages:
-            known = index.lookup(library)
-            detail = f"{library} is not installed according to {index.description}"
-            if known is not None and known.state:
-                detail += f" (dpkg state: {known.state})"
-            elif root is not None and _removed(root, library, diagnostics):
-                detail += " (dpkg state: config-files)"
-            verdicts.append(
-                LibraryVerdict(
-                    package=library,
-                    version=None,
-                    architecture=None,
-                    state=FixState.NOT_INSTALLED,
-                    evidence=(Evidence("dpkg-status", detail, known.where if known else None),),
-                    decided_by="dpkg-status",
-                    reason="the library package is not installed",
-                )
-            )
+            verdicts.append(_not_installed(profile, index, library, root, diagnostics))
             continue
         for package in packages:
             verdict = _decide(profile, index, package, root, releases, openssl, diagnostics)
             verdicts.append(_unfinished(package, verdict, diagnostics))
     return tuple(verdicts)
+
+
+def _not_installed(
+    profile: Profile, index: PackageIndex, library: str, root: Path | None, diagnostics: Diagnostics
+) -> LibraryVerdict:
+    """No instance of ``library`` is installed: a true all-clear for a profile's library, and for
+    ``--library`` when some source knows the name. A ``--library`` name that no source knows (no
+    dpkg record, no Packages entry, not in the apt lists under the root, nothing Provides it) is a
+    usage error, as in ``depgraph graph``: a typo is not an all-clear."""
+    record = _record(index, library)
+    detail = f"{library} is not installed according to {index.description}"
+    state = record.state if record is not None else None
+    if root is not None and _removed(root, library, diagnostics):
+        state = "config-files"
+    if state:
+        detail += f" (dpkg state: {state})"
+    elif record is not None:
+        detail += (
+            f" ({record.version} is available in {record.where.rpartition(':')[0] or record.where})"
+        )
+    elif profile.adhoc:
+        detail += _known_elsewhere(index, library, root, diagnostics)
+    return LibraryVerdict(
+        package=library,
+        version=None,
+        architecture=None,
+        state=FixState.NOT_INSTALLED,
+        evidence=(Evidence("dpkg-status", detail, record.where if record else None),),
+        decided_by="dpkg-status",
+        reason="the library package is not installed",
+    )
+
+
+def _record(index: PackageIndex, name: str) -> Package | None:
+    """Any record of ``name`` (native or of any architecture), installed or not."""
+    for key in (name, *(f"{name}:{arch}" for arch in DEBIAN_ARCHITECTURES)):
+        package = index.record(key)
+        if package is not None and package.name == name:
+            return package
+    return None
+
+
+def _known_elsewhere(
+    index: PackageIndex, library: str, root: Path | None, diagnostics: Diagnostics
+) -> str:
+    """How the apt lists know a ``--library`` name the index does not (the installed-only scope
+    reads no list), as words for the evidence; :class:`UsageError` when nothing knows it."""
+    from depgraph.errors import UsageError
+    from depgraph.sources.packages_index import lists_naming, lists_under
+
+    providers = sorted(index.providers(library))
+    if providers:
+        raise UsageError(
+            f"--library {library}: a virtual package provided by {', '.join(providers)} in "
+            f"{index.description}; name one of them"
+        )
+    listed, complete = lists_naming(root, library, diagnostics) if root else (None, True)
+    if listed is not None:
+        return f" (apt's list {listed} has it: available, never installed here)"
+    if not complete:
+        return " (not found in the apt lists that could be read; some could not: see the warnings)"
+    searched = ""
+    if root is not None:
+        searched = ", not in its apt lists" if lists_under(root) else ", no apt lists to search"
+    raise UsageError(
+        f"--library {library}: no package called {library} in {index.description} (no dpkg "
+        f"record, no Packages entry{searched}, nothing Provides it): check the name"
+    )
 
 
 def _removed(root: Path, library: str, diagnostics: Diagnostics) -> bool:

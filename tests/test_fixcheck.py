@@ -8,6 +8,7 @@ Minimised images (no changelog) and missing release files are made by copying a 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from depgraph.load import SourceOptions, open_index
 from depgraph.openssl_version import parse_openssl_version
 from depgraph.profiles import adhoc_profile, load_profile
 from depgraph.release import parse_release
-from tests.conftest import HEARTBLEED_DATA, SCHEMAS, scenario
+from tests.conftest import FIXTURES, HEARTBLEED_DATA, SCHEMAS, run_depgraph, scenario
 
 HEARTBLEED = load_profile("heartbleed")
 EXPECTED = {
@@ -297,3 +298,97 @@ def test_this_machine_liblzma5_predates_the_backdoor() -> None:
     _, real = upstream_version(verdict.version or "")
     expected = FixState.NOT_AFFECTED if compare(real, "5.6.0") < 0 else FixState.FIXED
     assert verdict.state is expected
+
+
+# --- a --library name no source knows (issue 21, item 2) ----------------------------------------
+
+DEBIAN_7 = scenario("debian-7.0-i386")
+TRUSTY_INDEX = HEARTBLEED_DATA.parent / "indexes/trusty-amd64"
+TRUSTY_MAIN = TRUSTY_INDEX / "archive.ubuntu.com_ubuntu_dists_trusty_main_binary-amd64_Packages.gz"
+SOURCES = {
+    "root": ("--root", DEBIAN_7),
+    "status": ("--status", DEBIAN_7 / "var/lib/dpkg/status"),
+    "dpkg-list": ("--dpkg-list", FIXTURES / "audit/dpkg-list-only/dpkg-l.txt"),
+    "packages": ("--packages", TRUSTY_MAIN),
+}
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["python-apt", "pure"])
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_a_library_name_no_source_knows_is_a_usage_error(source: str, pure: bool) -> None:
+    """A typo is not an all-clear: exit 2 and one line naming the input, as 'depgraph graph'."""
+    for quiet in ((), ("-q",)):
+        done = run_depgraph(
+            "audit", *SOURCES[source], "--library", "no-such-pkg", "--cve", "CVE-2020-0001",
+            *quiet, pure=pure,
+        )  # fmt: skip
+        assert done.status == 2, done.stdout
+        assert done.stdout == ""
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("depgraph: error: --library no-such-pkg: no package called")
+    graph = run_depgraph("graph", *SOURCES[source], "no-such-pkg", pure=pure)
+    assert graph.status == 2
+
+
+def _with_lists(tmp_path: Path, *lists: Path) -> Path:
+    """A copy of a real root with real apt lists in ``var/lib/apt/lists``."""
+    root = tmp_path / "root"
+    shutil.copytree(DEBIAN_7, root, symlinks=True)
+    folder = root / "var/lib/apt/lists"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in lists:
+        shutil.copy2(path, folder / path.name)
+    return root
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["python-apt", "pure"])
+def test_a_known_library_that_is_not_installed_is_a_true_all_clear(
+    tmp_path: Path, pure: bool
+) -> None:
+    """libnss3 is in trusty's main list and not installed on the Debian 7 root: nothing here uses
+    it (exit 0), and the evidence says how the name was found; the list is searched, not parsed
+    into the installed-only index. Without the list the same name is an error."""
+    bare = run_depgraph("audit", "--root", DEBIAN_7, "--library", "libnss3", "--cve",
+                        "CVE-2020-0001", "-q", pure=pure)  # fmt: skip
+    assert bare.status == 2 and "no package called libnss3" in bare.stderr
+    root = _with_lists(tmp_path, TRUSTY_MAIN)
+    done = run_depgraph("audit", "--root", root, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                        "--format", "json", pure=pure)  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    detail = verdict["evidence"][0]["detail"]
+    assert f"apt's list {root}/var/lib/apt/lists/{TRUSTY_MAIN.name} has it" in detail
+    quiet = run_depgraph("audit", "--root", root, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                         "-q", pure=pure)  # fmt: skip
+    assert (quiet.status, quiet.stdout.split(";")[2]) == (0, " library not-installed")
+
+
+def test_a_library_known_from_a_packages_index_or_a_removed_record(tmp_path: Path) -> None:
+    """Saved files: a Packages entry, or a dpkg record of a removed package (rc), is a known name."""
+    done = run_depgraph("audit", "--status", DEBIAN_7 / "var/lib/dpkg/status", "--packages",
+                        TRUSTY_MAIN, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                        "--format", "json")  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    assert f"is available in {TRUSTY_MAIN}" in verdict["evidence"][0]["detail"]
+    status = tmp_path / "status"
+    text = (DEBIAN_7 / "var/lib/dpkg/status").read_text(encoding="utf-8")
+    removed = re.sub(r"(Package: libgnutls26\n(?:.+\n)*?)Status: .*",
+                     r"\1Status: deinstall ok config-files", text, count=1)  # fmt: skip
+    assert removed != text
+    status.write_text(removed, encoding="utf-8")
+    done = run_depgraph("audit", "--status", status, "--library", "libgnutls26", "--cve",
+                        "CVE-2020-0001", "--format", "json")  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    assert "(dpkg state: config-files)" in verdict["evidence"][0]["detail"]
+
+
+def test_a_virtual_library_name_asks_for_a_real_one() -> None:
+    """A name only Provided (not a package) cannot be 'not installed': name a provider instead."""
+    done = run_depgraph("audit", "--root", DEBIAN_7, "--library", "awk", "--cve", "CVE-2020-0001")
+    assert done.status == 2
+    assert "--library awk: a virtual package provided by mawk" in done.stderr

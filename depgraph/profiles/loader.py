@@ -113,6 +113,9 @@ class Profile:
     references: tuple[str, ...] = ()
     upstream_changes: str | None = None
     """The format of the packages' upstream ``changelog.gz`` when it is worth reading (``openssl``)."""
+    adhoc: bool = False
+    """Built from ``--library`` and ``--cve``: its library name is the user's, and a name that no
+    source knows is an error, not "not installed"."""
     origin: str = ""
     """Where the profile was read from (``builtin:heartbleed``, a path, or ``command line``)."""
 
@@ -332,5 +335,6 @@ def adhoc_profile(library: str, cve: str, fixed_version: str | None = None) -> P
         libraries=(library,),
         fixed=fixed,
         upstream_changes="openssl" if library.startswith(("libssl", "libcrypto")) else None,
+        adhoc=True,
         origin="command line",
     )
