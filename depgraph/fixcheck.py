@@ -5,14 +5,19 @@ Distributions fix bugs without changing the upstream version (``1.0.1f-1ubuntu2`
 false negatives (trimmed changelogs, fixes shipped as "revert to the previous upstream"). The
 evidence is combined, strongest rule first, and every rule that had something to say is kept:
 
-1. not installed (dpkg status) -> ``not-installed``;
+1. not installed (dpkg status) -> ``not-installed``; a ``--library`` name no source knows is a
+   usage error instead;
 2. the upstream version (deb-version(5): epoch and Debian revision stripped, ``+really`` honoured)
-   below every vulnerable range -> ``not-affected``; above -> ``fixed``;
+   below every vulnerable range -> ``not-affected``; above -> ``fixed`` (a range bound written as a
+   package version, with epoch or revision, is compared with the whole package version; a profile's
+   ``[[affected]]`` and ``--affected`` are one model);
 3. an entry of the package's Debian changelog (deb-changelog(5)) names the CVE and its version is
    at or below the installed one by dpkg ordering -> ``fixed-backport``;
 4. the installed version is at or above the release's first fixed version (the profile's table,
-   a vendor rebuild tag such as Raspbian's ``+rvt`` set aside) -> ``fixed-backport``; below it ->
-   ``vulnerable``;
+   a vendor rebuild tag such as Raspbian's ``+rvt`` set aside), or for ``--library`` the user's
+   ``--fixed-version`` (said to be the user's; a built-in profile's for the release is shown beside
+   it, and without ``--affected`` "everything below is vulnerable" is said to be an assumption)
+   -> ``fixed-backport``; below it -> ``vulnerable``;
 5. OpenSSL's upstream CHANGES names the CVE in a release at or below the installed upstream version
    -> ``fixed``;
 6. in the vulnerable range with the whole changelog present and no mention -> ``vulnerable``;
@@ -801,7 +806,9 @@ def _table(
         evidence.append(
             Evidence(
                 "fixed-version",
-                f"{release_name(release)}'s own first fixed version {own.version} [{own.source}]; "
+                f"{release_name(release)}'s own first fixed version {own.version}"
+                + (f" [{own.source}]" if own.source else "")
+                + "; "
                 f"installed {version} is {'at or above' if own_fixed else 'below'} it"
                 + ("" if table is not None else "; not used without --fixed-version"),
                 profile.origin,
@@ -826,7 +833,7 @@ def _decider(
         f" (compared as {compared}: a vendor rebuild tag set aside)" if compared != version else ""
     )
     assumed = entry.release == ANY_RELEASE and not profile.affected
-    label = _fixed_label(entry, release)
+    label = _fixed_label(profile, entry, release)
     evidence: list[Evidence] = []
     if entry.release != ANY_RELEASE:
         evidence.extend(release.evidence[:1] if release is not None else ())
@@ -849,11 +856,12 @@ def _decider(
     return _Table(fixed, entry, label, assumed, tuple(evidence))
 
 
-def _fixed_label(entry: FixedVersion, release: Release | None) -> str:
+def _fixed_label(profile: Profile, entry: FixedVersion, release: Release | None) -> str:
+    """Whose first fixed version it is: the release's, the user's, or a profile's for any release."""
     if entry.release != ANY_RELEASE:
         return f"{release_name(release)}'s first fixed version {entry.version}"
-    if entry.source:
-        return f"the first fixed version {entry.version} given with {entry.source}"
+    if profile.adhoc:
+        return f"the first fixed version {entry.version} given with --fixed-version"
     return f"the profile's first fixed version {entry.version}, for every release"
 
 
