@@ -25,7 +25,12 @@ from depgraph.debian.changelog import (
     read_changelog,
 )
 from depgraph.debian.doctext import decode, read_bytes
-from depgraph.debian.upstream_changes import UpstreamFix
+from depgraph.debian.upstream_changes import (
+    UpstreamChanges,
+    UpstreamFix,
+    is_openssl_changes,
+    parse_upstream_changes,
+)
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError, UsageError
@@ -94,7 +99,11 @@ def answer_package(
     bare = name.split(":", 1)[0]
     version = package.version if package is not None else None
     architecture = package.architecture if package is not None else None
-    docs = read_package_docs(root, bare, version, architecture, diagnostics)
+    upstream_path = resolve_in_root(root, f"usr/share/doc/{bare}/changelog.gz")
+    openssl = upstream_path is not None and is_openssl_changes(upstream_path)
+    docs = read_package_docs(
+        root, bare, version, architecture, diagnostics, upstream_changes=openssl
+    )
     if docs.changelog is None and docs.upstream is None:
         where = resolve_in_root(root, f"usr/share/doc/{bare}") or root / "usr/share/doc" / bare
         if package is None:
@@ -109,14 +118,26 @@ def answer_package(
     if since is not None:
         return _since(docs.changelog, f"{bare}", since, output, diagnostics)
     assert cve is not None
-    finding = changelog_finding(docs.changelog, cve, version) if docs.changelog else None
-    upstream: UpstreamFix | None = None
-    if (finding is None or finding.entry is None) and docs.upstream is not None:
-        real = upstream_version(version)[1] if version else None
-        if real is not None:
-            upstream = docs.upstream.fixed_in(cve, real)
-    answer = Answer(bare, version, architecture, cve, finding, docs.changelog, upstream, notes)
+    answer = _answer(bare, version, architecture, cve, docs.changelog, docs.upstream, notes)
     return Outcome(_render(answer, output, diagnostics), answer.status)
+
+
+def _answer(
+    subject: str,
+    version: str | None,
+    architecture: str | None,
+    cve: str,
+    changelog: DebianChangelog | None,
+    upstream_changes: UpstreamChanges | None,
+    notes: tuple[str, ...] = (),
+) -> Answer:
+    """One package's answer, the same for ``changelog PACKAGE`` and each row of ``--all``: the
+    Debian changelog's entry at or below the installed version, else OpenSSL's CHANGES."""
+    finding = changelog_finding(changelog, cve, version) if changelog else None
+    upstream: UpstreamFix | None = None
+    if (finding is None or finding.entry is None) and upstream_changes is not None and version:
+        upstream = upstream_changes.fixed_in(cve, upstream_version(version)[1])
+    return Answer(subject, version, architecture, cve, finding, changelog, upstream, notes)
 
 
 def answer_file(
@@ -375,20 +396,26 @@ def _quote(entry: Entry, lines: tuple[int, ...]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A package whose changelog names the CVE."""
+    """A package whose Debian changelog, or OpenSSL's CHANGES in its doc directory, names the CVE."""
 
     package: str
     path: str
     entry: Entry | None
+    """The oldest Debian changelog entry naming the CVE (whatever the installed version)."""
     lines: tuple[int, ...]
+    changelog: DebianChangelog | None = None
+    upstream: UpstreamChanges | None = None
+    """OpenSSL's CHANGES (``changelog.gz``), when it is the package's and names the CVE."""
 
 
 def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit, ...]:
-    """The packages under ``root`` whose Debian changelog names ``cve``.
+    """The packages under ``root`` whose Debian changelog or OpenSSL CHANGES names ``cve``.
 
     Each ``usr/share/doc/*/changelog.Debian.gz`` (or, for a native package, ``changelog.gz``) is
     decompressed in memory and searched for the CVE's bytes; only the few that contain it are
-    parsed. A doc directory that is a symlink to another's is read once.
+    parsed. A non-native package's ``changelog.gz`` is OpenSSL's CHANGES when its head says so (a
+    few hundred bytes decompressed: :func:`is_openssl_changes`), and only then searched, as
+    ``changelog PACKAGE`` reads it. A doc directory that is a symlink to another's is read once.
     """
     pattern = re.compile(re.escape(cve).encode() + rb"(?!\d)", re.IGNORECASE)  # not CVE-…-34490
     doc = resolve_in_root(root, "usr/share/doc")
@@ -407,19 +434,47 @@ def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit
             continue
         seen.add(key)
         name = Path(key).parent.name  # the package whose directory it is, not a symlink to it
-        content = read_bytes(Path(path), diagnostics)
-        if content is None:
+        changelog = _named_in(Path(path), pattern, diagnostics)
+        upstream = None
+        if path.endswith("changelog.Debian.gz"):
+            upstream = _openssl_changes(Path(key).parent / "changelog.gz", pattern, diagnostics)
+        if changelog is None and upstream is None:
             continue
-        data, truncated = content
-        if pattern.search(data) is None:
-            continue
-        lines = decode(data, path, diagnostics)
-        if not lines or not topline.match(lines[0]):
-            continue
-        changelog = parse_changelog(lines, path, diagnostics, truncated=truncated)
-        finding = changelog_finding(changelog, cve, None)
-        hits.append(Hit(name, path, finding.entry, finding.lines))
+        finding = changelog_finding(changelog, cve, None) if changelog is not None else None
+        entry = finding.entry if finding is not None else None
+        lines = finding.lines if finding is not None else ()
+        where = path if changelog is not None or upstream is None else upstream.path
+        hits.append(Hit(name, where, entry, lines, changelog, upstream))
     return tuple(hits)
+
+
+def _named_in(
+    path: Path, pattern: re.Pattern[bytes], diagnostics: Diagnostics
+) -> DebianChangelog | None:
+    """The Debian changelog at ``path``, parsed only when its bytes name the CVE."""
+    content = read_bytes(path, diagnostics)
+    if content is None:
+        return None
+    data, truncated = content
+    if pattern.search(data) is None:
+        return None
+    lines = decode(data, str(path), diagnostics)
+    if not lines or not topline.match(lines[0]):
+        return None
+    return parse_changelog(lines, str(path), diagnostics, truncated=truncated)
+
+
+def _openssl_changes(
+    path: Path, pattern: re.Pattern[bytes], diagnostics: Diagnostics
+) -> UpstreamChanges | None:
+    """OpenSSL's CHANGES at ``path``, parsed only when it is OpenSSL's and its bytes name the CVE."""
+    if not is_openssl_changes(path):
+        return None
+    content = read_bytes(path, diagnostics)
+    if content is None or pattern.search(content[0]) is None:
+        return None
+    changes = parse_upstream_changes(decode(content[0], str(path), diagnostics), str(path))
+    return changes if changes.sections else None
 
 
 def _changelog_path(root: Path, doc: Path, name: str) -> str | None:
@@ -436,9 +491,61 @@ def _changelog_path(root: Path, doc: Path, name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    hit: Hit
+    answer: Answer
+
+    @property
+    def upstream(self) -> UpstreamFix | None:
+        """OpenSSL's CHANGES, when the answer rests on it (no Debian entry at or below the
+        installed version), as in ``changelog PACKAGE``."""
+        return self.answer.upstream
+
+    @property
+    def fixed_version(self) -> str | None:
+        """The release that fixed it: upstream's when the answer rests on it, else the oldest
+        Debian entry naming the CVE (report ``fixed_in``, as ``changelog PACKAGE``'s)."""
+        if self.upstream is not None:
+            return self.upstream.version
+        return self.hit.entry.version if self.hit.entry is not None else None
+
+    @property
+    def fixed_in(self) -> str | None:
+        """:attr:`fixed_version` in words for the table."""
+        if self.upstream is not None:
+            return f"{self.upstream.version} (upstream)"
+        return self.fixed_version
+
+    @property
+    def has_fix(self) -> bool | None:
+        """The installed version has the fix, as ``changelog PACKAGE`` answers; None when not
+        installed or when nothing readable names it."""
+        if self.answer.version is None or self.fixed_version is None:
+            return None
+        return self.answer.status == 0
+
+    @property
+    def path(self) -> str:
+        return self.upstream.path if self.upstream is not None else self.hit.path
+
+    @property
+    def line(self) -> int | None:
+        if self.upstream is not None:
+            return self.upstream.mention_line
+        return self.hit.lines[0] if self.hit.lines else None
+
+    @property
+    def where(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
 def answer_all(root: Path, cve: str, output: str, diagnostics: Diagnostics) -> Outcome:
     """``depgraph changelog --all --cve``: every package whose changelog names the CVE, with the
-    entry that fixed it and whether the installed version has it."""
+    entry that fixed it and whether the installed version has it, each answered as
+    ``changelog PACKAGE`` would (the Debian entry at or below the installed version, else OpenSSL's
+    CHANGES). Exit status 0 when some changelog names the CVE and every installed package among
+    them has the fix; 1 when none names it, or an installed one lacks the fix or cannot be told."""
     hits = scan_changelogs(root, cve, diagnostics)
     installed: dict[str, Package | None] = {}
     if hits:
@@ -450,11 +557,13 @@ def answer_all(root: Path, cve: str, output: str, diagnostics: Diagnostics) -> O
     rows = []
     for hit in hits:
         package = installed.get(hit.package)
-        version = package.version if package is not None and package.installed else None
-        has: bool | None = None
-        if version is not None and hit.entry is not None:
-            has = not _after(hit.entry.version, version)
-        rows.append((hit, version, has))
+        present = package is not None and package.installed
+        version = package.version if package is not None and present else None
+        architecture = package.architecture if package is not None and present else None
+        answer = _answer(hit.package, version, architecture, cve, hit.changelog, hit.upstream)
+        rows.append(_Row(hit, answer))
+    lacking = [row for row in rows if row.answer.version is not None and row.has_fix is not True]
+    status = 0 if rows and not lacking else 1
     diagnostics.summary = f"{len(hits)} changelogs under {root} name {cve}"
     if output == "json":
         document = {
@@ -463,32 +572,32 @@ def answer_all(root: Path, cve: str, output: str, diagnostics: Diagnostics) -> O
             "root": str(root),
             "packages": [
                 {
-                    "package": hit.package,
-                    "installed_version": version,
-                    "fixed_in": hit.entry.version if hit.entry else None,
-                    "date": hit.entry.date if hit.entry else None,
-                    "has_fix": has,
-                    "path": hit.path,
-                    "line": hit.lines[0] if hit.lines else None,
+                    "package": row.hit.package,
+                    "installed_version": row.answer.version,
+                    "answer": row.answer.verdict if row.answer.version else "not-installed",
+                    "fixed_in": row.fixed_version,
+                    "date": row.hit.entry.date if row.hit.entry and not row.upstream else None,
+                    "has_fix": row.has_fix,
+                    "path": row.path,
+                    "line": row.line,
                 }
-                for hit, version, has in rows
+                for row in rows
             ],
             "warnings": [str(w) for w in diagnostics.warnings],
         }
-        return Outcome(json.dumps(document, indent=2) + "\n", 0 if hits else 1)
+        return Outcome(json.dumps(document, indent=2) + "\n", status)
     out = []
-    for hit, version, has in rows:
-        fixed_in = hit.entry.version if hit.entry else "?"
-        if version is None:
+    for row in rows:
+        if row.answer.version is None:
             state = "not installed"
-        elif has is None:
+        elif row.has_fix is None:
             state = "entry unreadable"
         else:
-            state = "has the fix" if has else "older than the fix"
-        where = f"{hit.path}:{hit.lines[0]}" if hit.lines else hit.path
+            state = "has the fix" if row.has_fix else "older than the fix"
         out.append(
-            f"{hit.package:<28} {version or '-':<24} fixed in {fixed_in:<24} {state:<18} {where}"
+            f"{row.hit.package:<28} {row.answer.version or '-':<24} fixed in "
+            f"{row.fixed_in or '?':<24} {state:<18} {row.where}"
         )
     if not hits:
         out.append(f"no changelog under {root} names {cve}")
-    return Outcome("\n".join(out) + "\n", 0 if hits else 1)
+    return Outcome("\n".join(out) + "\n", status)

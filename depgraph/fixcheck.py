@@ -5,14 +5,19 @@ Distributions fix bugs without changing the upstream version (``1.0.1f-1ubuntu2`
 false negatives (trimmed changelogs, fixes shipped as "revert to the previous upstream"). The
 evidence is combined, strongest rule first, and every rule that had something to say is kept:
 
-1. not installed (dpkg status) -> ``not-installed``;
+1. not installed (dpkg status) -> ``not-installed``; a ``--library`` name no source knows is a
+   usage error instead;
 2. the upstream version (deb-version(5): epoch and Debian revision stripped, ``+really`` honoured)
-   below every vulnerable range -> ``not-affected``; above -> ``fixed``;
+   below every vulnerable range -> ``not-affected``; above -> ``fixed`` (a range bound written as a
+   package version, with epoch or revision, is compared with the whole package version; a profile's
+   ``[[affected]]`` and ``--affected`` are one model);
 3. an entry of the package's Debian changelog (deb-changelog(5)) names the CVE and its version is
    at or below the installed one by dpkg ordering -> ``fixed-backport``;
 4. the installed version is at or above the release's first fixed version (the profile's table,
-   a vendor rebuild tag such as Raspbian's ``+rvt`` set aside) -> ``fixed-backport``; below it ->
-   ``vulnerable``;
+   a vendor rebuild tag such as Raspbian's ``+rvt`` set aside), or for ``--library`` the user's
+   ``--fixed-version`` (said to be the user's; a built-in profile's for the release is shown beside
+   it, and without ``--affected`` "everything below is vulnerable" is said to be an assumption)
+   -> ``fixed-backport``; below it -> ``vulnerable``;
 5. OpenSSL's upstream CHANGES names the CVE in a release at or below the installed upstream version
    -> ``fixed``;
 6. in the vulnerable range with the whole changelog present and no mention -> ``vulnerable``;
@@ -35,6 +40,7 @@ from depgraph.debian.changelog import DebianChangelog, Entry, read_changelog
 from depgraph.debian.upstream_changes import UpstreamChanges, UpstreamFix, read_upstream_changes
 from depgraph.debian.versions import compare, split
 from depgraph.model import Evidence, Package
+from depgraph.profiles import ANY_RELEASE
 from depgraph.release import Release, detect_release
 from depgraph.rootpath import resolve_in_root
 
@@ -309,28 +315,80 @@ def fix_states(
     for library in profile.libraries:
         packages = installed_packages(index, library)
         if not packages:
-            known = index.lookup(library)
-            detail = f"{library} is not installed according to {index.description}"
-            if known is not None and known.state:
-                detail += f" (dpkg state: {known.state})"
-            elif root is not None and _removed(root, library, diagnostics):
-                detail += " (dpkg state: config-files)"
-            verdicts.append(
-                LibraryVerdict(
-                    package=library,
-                    version=None,
-                    architecture=None,
-                    state=FixState.NOT_INSTALLED,
-                    evidence=(Evidence("dpkg-status", detail, known.where if known else None),),
-                    decided_by="dpkg-status",
-                    reason="the library package is not installed",
-                )
-            )
+            verdicts.append(_not_installed(profile, index, library, root, diagnostics))
             continue
         for package in packages:
             verdict = _decide(profile, index, package, root, releases, openssl, diagnostics)
             verdicts.append(_unfinished(package, verdict, diagnostics))
     return tuple(verdicts)
+
+
+def _not_installed(
+    profile: Profile, index: PackageIndex, library: str, root: Path | None, diagnostics: Diagnostics
+) -> LibraryVerdict:
+    """No instance of ``library`` is installed: a true all-clear for a profile's library, and for
+    ``--library`` when some source knows the name. A ``--library`` name that no source knows (no
+    dpkg record, no Packages entry, not in the apt lists under the root, nothing Provides it) is a
+    usage error, as in ``depgraph graph``: a typo is not an all-clear."""
+    record = _record(index, library)
+    detail = f"{library} is not installed according to {index.description}"
+    state = record.state if record is not None else None
+    if root is not None and _removed(root, library, diagnostics):
+        state = "config-files"
+    if state:
+        detail += f" (dpkg state: {state})"
+    elif record is not None:
+        detail += (
+            f" ({record.version} is available in {record.where.rpartition(':')[0] or record.where})"
+        )
+    elif profile.adhoc:
+        detail += _known_elsewhere(index, library, root, diagnostics)
+    return LibraryVerdict(
+        package=library,
+        version=None,
+        architecture=None,
+        state=FixState.NOT_INSTALLED,
+        evidence=(Evidence("dpkg-status", detail, record.where if record else None),),
+        decided_by="dpkg-status",
+        reason="the library package is not installed",
+    )
+
+
+def _record(index: PackageIndex, name: str) -> Package | None:
+    """Any record of ``name`` (native or of any architecture), installed or not."""
+    for key in (name, *(f"{name}:{arch}" for arch in DEBIAN_ARCHITECTURES)):
+        package = index.record(key)
+        if package is not None and package.name == name:
+            return package
+    return None
+
+
+def _known_elsewhere(
+    index: PackageIndex, library: str, root: Path | None, diagnostics: Diagnostics
+) -> str:
+    """How the apt lists know a ``--library`` name the index does not (the installed-only scope
+    reads no list), as words for the evidence; :class:`UsageError` when nothing knows it."""
+    from depgraph.errors import UsageError
+    from depgraph.sources.packages_index import lists_naming, lists_under
+
+    providers = sorted(index.providers(library))
+    if providers:
+        raise UsageError(
+            f"--library {library}: a virtual package provided by {', '.join(providers)} in "
+            f"{index.description}; name one of them"
+        )
+    listed, complete = lists_naming(root, library, diagnostics) if root else (None, True)
+    if listed is not None:
+        return f" (apt's list {listed} has it: available, never installed here)"
+    if not complete:
+        return " (not found in the apt lists that could be read; some could not: see the warnings)"
+    searched = ""
+    if root is not None:
+        searched = ", not in its apt lists" if lists_under(root) else ", no apt lists to search"
+    raise UsageError(
+        f"--library {library}: no package called {library} in {index.description} (no dpkg "
+        f"record, no Packages entry{searched}, nothing Provides it): check the name"
+    )
 
 
 def _removed(root: Path, library: str, diagnostics: Diagnostics) -> bool:
@@ -426,12 +484,15 @@ def _decide(
     nominal, real = upstream_version(version)
     in_range: bool | None = None
     if profile.affected:
-        ranges = "; ".join(str(r) for r in profile.affected)
-        in_range = any(r.contains(real) for r in profile.affected)
+        ranges = _ranges(profile)
+        package_version = without_vendor_tag(version)
+        in_range = any(r.contains(real, package_version) for r in profile.affected)
         shown = real if real == nominal else f"{real} (the package says {nominal}+really{real})"
+        if any(r.package_bounds for r in profile.affected):
+            shown = f"{shown}, package {version},"
         if not in_range:
-            below = all(compare(real, r.introduced) < 0 for r in profile.affected)
-            nominal_below = all(compare(nominal, r.introduced) < 0 for r in profile.affected)
+            below = all(r.before(real, package_version) for r in profile.affected)
+            nominal_below = all(r.before(nominal, package_version) for r in profile.affected)
             evidence.append(
                 Evidence("version-range", f"upstream {shown} is outside the vulnerable {ranges}")
             )
@@ -515,7 +576,7 @@ def _decide(
 
     # Rule 4: the release's first fixed version.
     release = releases.get()
-    table = _table(profile, release, version, evidence)
+    table = _table(profile, release, version, evidence, conflicts)
 
     # Rule 5: upstream CHANGES.
     upstream_fix = _upstream_fix(docs.upstream, cves, real)
@@ -535,19 +596,19 @@ def _decide(
     if fix_entry is not None:
         entry = fix_entry[1].entry
         assert entry is not None
-        if table is not None and not table[0]:
+        if table is not None and not table.fixed:
             conflicts.append(
                 f"the changelog names {fix_entry[0]} in {entry.version}, but the installed {version} "
-                f"is below {release_name(release)}'s first fixed version {table[1].version}"
+                f"is below {table.label}"
             )
         state, rule = FixState.FIXED_BACKPORT, "changelog"
         reason = f"the Debian changelog shows the fix in {entry.version}"
         fixed_in: str | None = entry.version
     elif table is not None:
-        fixed, fixed_version = table
-        if fixed:
+        fixed_version = table.entry
+        if table.fixed:
             state, rule = FixState.FIXED_BACKPORT, "fixed-version"
-            reason = f"{version} is at or above {release_name(release)}'s first fixed version {fixed_version.version}"
+            reason = f"{version} is at or above {table.label}"
             if changelog is not None and changelog.complete:
                 conflicts.append(
                     f"the installed version is at or above the first fixed version "
@@ -556,7 +617,9 @@ def _decide(
                 )
         else:
             state, rule = FixState.VULNERABLE, "fixed-version"
-            reason = f"{version} is below {release_name(release)}'s first fixed version {fixed_version.version}"
+            reason = f"{version} is below {table.label}"
+            if table.assumed:
+                reason += ", every version below it taken as vulnerable (no affected range given)"
         fixed_in = fixed_version.version
         if not (changelog is not None and changelog.complete):
             reason += " (" + changelog_state.detail + ")"
@@ -582,7 +645,11 @@ def _decide(
         if in_range:
             missing.append(f"upstream {real} is in the vulnerable range")
         elif in_range is None:
-            missing.append("the profile gives no vulnerable version range")
+            missing.append(
+                "no affected range given (--affected)"
+                if profile.adhoc
+                else "the profile gives no vulnerable version range"
+            )
         missing.append(changelog_state.detail)
         if table is None:
             missing.append(f"no first fixed version is known for {release_name(release)}")
@@ -591,6 +658,12 @@ def _decide(
         reason = "; ".join(missing) + ": a backported fix can be neither shown nor ruled out"
     _add_openssl_evidence(profile, package, index, openssl, evidence, conflicts, state)
     return _verdict(package, state, evidence, conflicts, rule, reason, fixed_in)
+
+
+def _ranges(profile: Profile) -> str:
+    """The profile's vulnerable ranges in words, the user's said to be the user's."""
+    ranges = "; ".join(str(r) for r in profile.affected)
+    return f"range {ranges} given with --affected" if profile.adhoc else ranges
 
 
 class _ReleaseOnce:
@@ -698,38 +771,105 @@ def _changelog_state(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The first fixed version that decides, and where the installed version stands."""
+
+    fixed: bool
+    entry: FixedVersion
+    label: str
+    """``Debian 7 (wheezy)'s first fixed version 1.0.1e-2+deb7u5``, or ``the first fixed version
+    3.0.20-1 given with --fixed-version``: whose version it is, never the user's as the release's."""
+    assumed: bool = False
+    """Given for every release without an affected range: everything below it is assumed vulnerable."""
+    evidence: tuple[Evidence, ...] = ()
+
+
 def _table(
-    profile: Profile, release: Release | None, version: str, evidence: list[Evidence]
-) -> tuple[bool, FixedVersion] | None:
-    """Whether ``version`` reaches the release's first fixed version, and that entry."""
-    candidates = release.candidates() if release is not None else ()
-    entry = None
-    for distribution, codename in candidates:
-        entry = profile.fixed_for(distribution, codename)
-        if entry is not None:
+    profile: Profile,
+    release: Release | None,
+    version: str,
+    evidence: list[Evidence],
+    conflicts: list[str],
+) -> _Table | None:
+    """Whether ``version`` reaches the first fixed version: the release's own from the profile's
+    table, or for an ad hoc profile the user's ``--fixed-version``, with the release's own (from a
+    built-in profile of the same CVE) shown beside it and a disagreement kept as a conflict."""
+    own = None
+    for distribution, codename in release.candidates() if release is not None else ():
+        own = profile.release_fixed(distribution, codename)
+        if own is not None:
             break
-    if entry is None:
-        entry = profile.fixed_for("", "")  # only an any-release (--fixed-version) entry matches
-    if entry is None:
-        return None
-    if release is not None and entry.release != "*":
-        evidence.extend(release.evidence[:1])
+    given = profile.any_release_fixed()
+    # an ad hoc profile is decided by the user's version only; a built-in's is shown beside it
+    entry = given if profile.adhoc or own is None else own
     compared = without_vendor_tag(version)
+    table = None if entry is None else _decider(profile, release, version, compared, entry)
+    if table is not None:
+        evidence.extend(table.evidence)
+    if own is not None and own is not entry:
+        evidence.extend(release.evidence[:1] if release is not None else ())
+        own_fixed = compare(compared, own.version) >= 0
+        evidence.append(
+            Evidence(
+                "fixed-version",
+                f"{release_name(release)}'s own first fixed version {own.version}"
+                + (f" [{own.source}]" if own.source else "")
+                + "; "
+                f"installed {version} is {'at or above' if own_fixed else 'below'} it"
+                + ("" if table is not None else "; not used without --fixed-version"),
+                profile.origin,
+            )
+        )
+        if table is not None and own_fixed != table.fixed:
+            conflicts.append(
+                f"installed {version} is {'below' if own_fixed else 'at or above'} {table.label}, "
+                f"but {'at or above' if own_fixed else 'below'} {release_name(release)}'s own "
+                f"first fixed version {own.version}"
+            )
+    return table
+
+
+def _decider(
+    profile: Profile, release: Release | None, version: str, compared: str, entry: FixedVersion
+) -> _Table:
+    """Where ``version`` (``compared``: its vendor tag set aside) stands against the first fixed
+    version that decides, with the evidence saying whose version it is."""
     fixed = compare(compared, entry.version) >= 0
     note = (
         f" (compared as {compared}: a vendor rebuild tag set aside)" if compared != version else ""
     )
-    where = release_name(release) if entry.release != "*" else "--fixed-version"
+    assumed = entry.release == ANY_RELEASE and not profile.affected
+    label = _fixed_label(profile, entry, release)
+    evidence: list[Evidence] = []
+    if entry.release != ANY_RELEASE:
+        evidence.extend(release.evidence[:1] if release is not None else ())
+        said = f"{release_name(release)}: first fixed version {entry.version}" + (
+            f" [{entry.source}]" if entry.source else ""
+        )
+    else:
+        said = label.removeprefix("the ")
+    if assumed and not fixed:
+        note += (
+            "; no affected range given (--affected): every version below it is assumed vulnerable"
+        )
     evidence.append(
         Evidence(
             "fixed-version",
-            f"{where}: first fixed version {entry.version}"
-            + (f" [{entry.source}]" if entry.source else "")
-            + f"; installed {version} is {'at or above' if fixed else 'below'} it{note}",
+            f"{said}; installed {version} is {'at or above' if fixed else 'below'} it{note}",
             profile.origin,
         )
     )
-    return fixed, entry
+    return _Table(fixed, entry, label, assumed, tuple(evidence))
+
+
+def _fixed_label(profile: Profile, entry: FixedVersion, release: Release | None) -> str:
+    """Whose first fixed version it is: the release's, the user's, or a profile's for any release."""
+    if entry.release != ANY_RELEASE:
+        return f"{release_name(release)}'s first fixed version {entry.version}"
+    if profile.adhoc:
+        return f"the first fixed version {entry.version} given with --fixed-version"
+    return f"the profile's first fixed version {entry.version}, for every release"
 
 
 def _upstream_fix(

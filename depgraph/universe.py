@@ -213,6 +213,10 @@ class Universe:
         self._chosen[key] = package
         return package
 
+    def record(self, key: str) -> Package | None:
+        """The status or ``dpkg -l`` record of ``key`` in any state, else its newest available."""
+        return self._known.get(key) or self._newest(key)
+
     def keys(self) -> Iterable[str]:
         """Every package key that counts in this universe."""
         if self.installed_only:

@@ -490,3 +490,92 @@ def test_binnmu_changelog_of_this_machine() -> None:
         done = run_depgraph("changelog", "bzip2", "--cve", "CVE-2019-12900")
         assert done.status == 0
         assert f"fixed in 1.0.6-9.1 (the installed {version} has it)" in done.stdout
+
+
+# --- one answer per package: changelog PACKAGE and changelog --all (issue 21, item 9) -----------
+
+
+def _single(*args: str | Path) -> tuple[int, dict[str, object]]:
+    done = run_depgraph("changelog", *args, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    return done.status, json.loads(done.stdout)
+
+
+def _all_rows(*args: str | Path) -> tuple[int, dict[str, dict[str, object]]]:
+    done = run_depgraph("changelog", "--all", *args, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    return done.status, {row["package"]: row for row in json.loads(done.stdout)["packages"]}
+
+
+@pytest.mark.parametrize("cve", ["CVE-2014-0160", "CVE-2023-0286", "CVE-2014-9999"])
+def test_one_package_and_all_packages_agree_on_this_machine(cve: str) -> None:
+    """The issue's repro: bookworm's libssl3 has OpenSSL's CHANGES as changelog.gz, and its
+    trimmed Debian changelog does not name Heartbleed. Both modes answer from the same evidence,
+    with the same exit status."""
+    need_libssl3()
+    status, single = _single("libssl3", "--cve", cve)
+    all_status, rows = _all_rows("--cve", cve)
+    if single["answer"] == "not-named":
+        assert "libssl3" not in rows and (status, all_status) == (1, 1)
+        return
+    row = rows["libssl3"]
+    assert (row["answer"], row["fixed_in"]) == (single["answer"], single["fixed_in"])
+    assert row["has_fix"] is (status == 0)
+    assert all_status == status == 0  # every libssl3 of bookworm has these two fixes
+
+
+def test_all_reads_openssl_changes_as_one_package_does(tmp_path: Path) -> None:
+    """A real root (Debian 7.0, libssl1.0.0 1.0.1e-1, whose complete Debian changelog names
+    neither CVE) with OpenSSL's real CHANGES as the package's changelog.gz: CVE-2010-4252 was fixed
+    upstream in 1.0.0c, before 1.0.1e (fixed, 0); Heartbleed in 1.0.1g, after it (not fixed, 1)."""
+    need_libssl3()
+    root = tmp_path / "root"
+    shutil.copytree(scenario("debian-7.0-i386"), root, symlinks=True)
+    shutil.copy2(LIBSSL3 / "changelog.gz", root / "usr/share/doc/libssl1.0.0/changelog.gz")
+    for cve, answer, fixed_in, expected in (
+        ("CVE-2010-4252", "fixed-upstream", "1.0.0c", 0),
+        ("CVE-2014-0160", "not-fixed", "1.0.1g", 1),
+    ):
+        status, single = _single("libssl1.0.0", "--root", root, "--cve", cve)
+        assert (status, single["answer"], single["fixed_in"]) == (expected, answer, fixed_in)
+        all_status, rows = _all_rows("--root", root, "--cve", cve)
+        row = rows["libssl1.0.0"]
+        assert (all_status, row["answer"], row["fixed_in"]) == (expected, answer, fixed_in)
+        assert row["path"] == str(root / "usr/share/doc/libssl1.0.0/changelog.gz")
+        assert row["line"] == single["upstream"]["line"]  # type: ignore[index]
+        text = run_depgraph("changelog", "--all", "--root", root, "--cve", cve)
+        state = "has the fix" if expected == 0 else "older than the fix"
+        assert f"fixed in {fixed_in} (upstream)" in text.stdout and state in text.stdout
+
+
+def test_an_upstream_changelog_that_is_not_openssls_is_read_by_neither_mode(tmp_path: Path) -> None:
+    """The same CHANGES without its title line is not taken for OpenSSL's (another project's
+    'Changes between' would be read with OpenSSL's branch rules): both modes say not named, 1."""
+    need_libssl3()
+    root = tmp_path / "root"
+    shutil.copytree(scenario("debian-7.0-i386"), root, symlinks=True)
+    text = gzip.decompress((LIBSSL3 / "changelog.gz").read_bytes())
+    assert text.startswith(b"OpenSSL CHANGES\n")
+    untitled = text.replace(b"OpenSSL CHANGES\n", b"Some Project\n", 1)
+    (root / "usr/share/doc/libssl1.0.0/changelog.gz").write_bytes(gzip.compress(untitled))
+    status, single = _single("libssl1.0.0", "--root", root, "--cve", "CVE-2010-4252")
+    assert (status, single["answer"], single["upstream"]) == (1, "not-named", None)
+    all_status, rows = _all_rows("--root", root, "--cve", "CVE-2010-4252")
+    assert (all_status, rows) == (1, {})
+
+
+def test_all_fails_when_an_installed_package_lacks_the_fix(tmp_path: Path) -> None:
+    """Exit status of --all: 1 when an installed package among those named is older than its
+    fix, as 'changelog PACKAGE' says for it (Debian 7.0's 1.0.1e-1 and DSA-2896-1's entry)."""
+    root = tmp_path / "root"
+    shutil.copytree(scenario("debian-7.0-i386"), root, symlinks=True)
+    newer = scenario("raspbian-wheezy") / "usr/share/doc/libssl1.0.0/changelog.Debian.gz"
+    shutil.copy2(newer, root / "usr/share/doc/libssl1.0.0/changelog.Debian.gz")
+    status, single = _single("libssl1.0.0", "--root", root, "--cve", "CVE-2014-0160")
+    assert (status, single["answer"]) == (1, "not-fixed")
+    all_status, rows = _all_rows("--root", root, "--cve", "CVE-2014-0160")
+    assert (all_status, rows["libssl1.0.0"]["answer"], rows["libssl1.0.0"]["has_fix"]) == (
+        1,
+        "not-fixed",
+        False,
+    )

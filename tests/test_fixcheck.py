@@ -8,6 +8,7 @@ Minimised images (no changelog) and missing release files are made by copying a 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,12 +17,13 @@ import pytest
 
 from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
+from depgraph.errors import UsageError
 from depgraph.fixcheck import FixState, LibraryVerdict, fix_states, upstream_version
 from depgraph.load import SourceOptions, open_index
 from depgraph.openssl_version import parse_openssl_version
 from depgraph.profiles import adhoc_profile, load_profile
 from depgraph.release import parse_release
-from tests.conftest import HEARTBLEED_DATA, SCHEMAS, scenario
+from tests.conftest import FIXTURES, HEARTBLEED_DATA, SCHEMAS, run_depgraph, scenario
 
 HEARTBLEED = load_profile("heartbleed")
 EXPECTED = {
@@ -140,8 +142,13 @@ def test_conflicting_evidence_is_shown() -> None:
     profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160", "1.0.1c-3")
     verdict = only(scenario("debian-wheezy-prerelease-powerpc"), profile=profile)
     assert (verdict.state, verdict.decided_by) == (FixState.FIXED_BACKPORT, "fixed-version")
-    (conflict,) = verdict.conflicts
-    assert "complete changelog does not name CVE-2014-0160" in conflict
+    own, silent = verdict.conflicts
+    assert "complete changelog does not name CVE-2014-0160" in silent
+    # the user's version decides; the release's own (from the built-in heartbleed profile) disagrees
+    assert own == (
+        "installed 1.0.1c-3 is at or above the first fixed version 1.0.1c-3 given with "
+        "--fixed-version, but below Debian wheezy's own first fixed version 1.0.1e-2+deb7u5"
+    )
 
 
 def test_adhoc_profile_without_range_or_fixed_version() -> None:
@@ -149,7 +156,16 @@ def test_adhoc_profile_without_range_or_fixed_version() -> None:
     assert only(scenario("raspbian-wheezy"), profile=profile).state is FixState.FIXED_BACKPORT
     verdict = only(scenario("debian-7.0-i386"), profile=profile)
     assert verdict.state is FixState.UNKNOWN  # never "not affected" without a range
-    assert "no vulnerable version range" in verdict.reason
+    assert "no affected range given (--affected)" in verdict.reason
+    # Heartbleed's built-in profile knows wheezy's own first fixed version (DSA-2896-1): shown,
+    # named as the release's and as the built-in's, but only a --fixed-version decides
+    (table,) = kinds(verdict)["fixed-version"]
+    assert table.startswith(
+        "Debian 7.0 (wheezy)'s own first fixed version 1.0.1e-2+deb7u5 [DSA-2896-1"
+    )
+    assert table.endswith(
+        "from builtin:heartbleed]; installed 1.0.1e-1 is below it; not used without --fixed-version"
+    )
 
 
 def test_openssl_cli_package_is_never_the_librarys_state() -> None:
@@ -297,3 +313,175 @@ def test_this_machine_liblzma5_predates_the_backdoor() -> None:
     _, real = upstream_version(verdict.version or "")
     expected = FixState.NOT_AFFECTED if compare(real, "5.6.0") < 0 else FixState.FIXED
     assert verdict.state is expected
+
+
+# --- a --library name no source knows (issue 21, item 2) ----------------------------------------
+
+DEBIAN_7 = scenario("debian-7.0-i386")
+TRUSTY_INDEX = HEARTBLEED_DATA.parent / "indexes/trusty-amd64"
+TRUSTY_MAIN = TRUSTY_INDEX / "archive.ubuntu.com_ubuntu_dists_trusty_main_binary-amd64_Packages.gz"
+SOURCES = {
+    "root": ("--root", DEBIAN_7),
+    "status": ("--status", DEBIAN_7 / "var/lib/dpkg/status"),
+    "dpkg-list": ("--dpkg-list", FIXTURES / "audit/dpkg-list-only/dpkg-l.txt"),
+    "packages": ("--packages", TRUSTY_MAIN),
+}
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["python-apt", "pure"])
+@pytest.mark.parametrize("source", list(SOURCES))
+def test_a_library_name_no_source_knows_is_a_usage_error(source: str, pure: bool) -> None:
+    """A typo is not an all-clear: exit 2 and one line naming the input, as 'depgraph graph'."""
+    for quiet in ((), ("-q",)):
+        done = run_depgraph(
+            "audit", *SOURCES[source], "--library", "no-such-pkg", "--cve", "CVE-2020-0001",
+            *quiet, pure=pure,
+        )  # fmt: skip
+        assert done.status == 2, done.stdout
+        assert done.stdout == ""
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("depgraph: error: --library no-such-pkg: no package called")
+    graph = run_depgraph("graph", *SOURCES[source], "no-such-pkg", pure=pure)
+    assert graph.status == 2
+
+
+def _with_lists(tmp_path: Path, *lists: Path) -> Path:
+    """A copy of a real root with real apt lists in ``var/lib/apt/lists``."""
+    root = tmp_path / "root"
+    shutil.copytree(DEBIAN_7, root, symlinks=True)
+    folder = root / "var/lib/apt/lists"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in lists:
+        shutil.copy2(path, folder / path.name)
+    return root
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["python-apt", "pure"])
+def test_a_known_library_that_is_not_installed_is_a_true_all_clear(
+    tmp_path: Path, pure: bool
+) -> None:
+    """libnss3 is in trusty's main list and not installed on the Debian 7 root: nothing here uses
+    it (exit 0), and the evidence says how the name was found; the list is searched, not parsed
+    into the installed-only index. Without the list the same name is an error."""
+    bare = run_depgraph("audit", "--root", DEBIAN_7, "--library", "libnss3", "--cve",
+                        "CVE-2020-0001", "-q", pure=pure)  # fmt: skip
+    assert bare.status == 2 and "no package called libnss3" in bare.stderr
+    root = _with_lists(tmp_path, TRUSTY_MAIN)
+    done = run_depgraph("audit", "--root", root, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                        "--format", "json", pure=pure)  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    detail = verdict["evidence"][0]["detail"]
+    assert f"apt's list {root}/var/lib/apt/lists/{TRUSTY_MAIN.name} has it" in detail
+    quiet = run_depgraph("audit", "--root", root, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                         "-q", pure=pure)  # fmt: skip
+    assert (quiet.status, quiet.stdout.split(";")[2]) == (0, " library not-installed")
+
+
+def test_a_library_known_from_a_packages_index_or_a_removed_record(tmp_path: Path) -> None:
+    """Saved files: a Packages entry, or a dpkg record of a removed package (rc), is a known name."""
+    done = run_depgraph("audit", "--status", DEBIAN_7 / "var/lib/dpkg/status", "--packages",
+                        TRUSTY_MAIN, "--library", "libnss3", "--cve", "CVE-2020-0001",
+                        "--format", "json")  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    assert f"is available in {TRUSTY_MAIN}" in verdict["evidence"][0]["detail"]
+    status = tmp_path / "status"
+    text = (DEBIAN_7 / "var/lib/dpkg/status").read_text(encoding="utf-8")
+    removed = re.sub(r"(Package: libgnutls26\n(?:.+\n)*?)Status: .*",
+                     r"\1Status: deinstall ok config-files", text, count=1)  # fmt: skip
+    assert removed != text
+    status.write_text(removed, encoding="utf-8")
+    done = run_depgraph("audit", "--status", status, "--library", "libgnutls26", "--cve",
+                        "CVE-2020-0001", "--format", "json")  # fmt: skip
+    assert done.status == 0, done.stderr
+    (verdict,) = json.loads(done.stdout)["library"]
+    assert verdict["state"] == "not-installed"
+    assert "(dpkg state: config-files)" in verdict["evidence"][0]["detail"]
+
+
+def test_a_virtual_library_name_asks_for_a_real_one() -> None:
+    """A name only Provided (not a package) cannot be 'not installed': name a provider instead."""
+    done = run_depgraph("audit", "--root", DEBIAN_7, "--library", "awk", "--cve", "CVE-2020-0001")
+    assert done.status == 2
+    assert "--library awk: a virtual package provided by mawk" in done.stderr
+
+
+# --- --affected and the user's --fixed-version (issue 21, item 5) -------------------------------
+
+HEARTBLEED_SPECS = (">= 1.0.1~, < 1.0.1g", ">= 1.0.2~beta1, < 1.0.2~beta2")
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_the_heartbleed_range_given_with_affected_judges_as_the_profile(name: str) -> None:
+    """--affected and a profile's [[affected]] are one model: the same ranges, the same states."""
+    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160", affected=HEARTBLEED_SPECS)
+    if (
+        EXPECTED[name][1] is FixState.NOT_INSTALLED
+    ):  # 9.04 never had libssl1.0.0: not a name it knows
+        with pytest.raises(UsageError, match=r"no package called libssl1\.0\.0"):
+            only(scenario(name), profile=profile)
+        return
+    profiled = only(scenario(name))
+    if profiled.decided_by == "fixed-version":  # the release's own, given as the user's
+        profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160", profiled.fixed_in, HEARTBLEED_SPECS)
+    verdict = only(scenario(name), profile=profile)
+    assert (verdict.state, verdict.decided_by) == (EXPECTED[name][1], profiled.decided_by)
+    if verdict.decided_by == "version-range":
+        (said,) = kinds(verdict)["version-range"]
+        assert "given with --affected" in said
+
+
+def test_an_affected_bound_with_a_revision_is_compared_with_the_package_version() -> None:
+    """Raspbian's 1.0.1e-2+rvt+deb7u11 is upstream 1.0.1e, inside '< 1.0.1g', but as a package it
+    is past 1.0.1e-2+deb7u5 (its vendor tag set aside): not in the range, so fixed by it."""
+    profile = adhoc_profile(
+        "libssl1.0.0", "CVE-2014-0160", affected=(">= 1.0.1, < 1.0.1e-2+deb7u5",)
+    )
+    verdict = only(scenario("raspbian-wheezy"), profile=profile)
+    assert (verdict.state, verdict.decided_by) == (FixState.FIXED, "version-range")
+    inside = only(scenario("debian-7.0-i386"), profile=profile)  # 1.0.1e-1: in the range
+    assert (inside.state, inside.decided_by) == (FixState.VULNERABLE, "version-range")
+    assert (
+        "upstream 1.0.1e, package 1.0.1e-1, is in the vulnerable range"
+        in kinds(inside)["version-range"][0]
+    )
+
+
+def adhoc_live(library: str, cve: str, fixed: str | None, *specs: str) -> LibraryVerdict:
+    diagnostics = Diagnostics()
+    index = open_index(SourceOptions(), diagnostics)
+    profile = adhoc_profile(library, cve, fixed, specs)
+    (verdict,) = fix_states(profile, index, Path("/"), diagnostics)
+    return verdict
+
+
+def test_xz_backdoor_given_by_hand_on_this_machine() -> None:
+    """The issue's repro: bookworm's liblzma5 5.4.1-1 never had 5.6's code. With the affected
+    range it is not affected; with only --fixed-version it is below the user's version (an
+    assumption, said so), and that version is never called the release's own."""
+    spec = ">= 5.6.0, < 5.6.1+really5.4.5-1"
+    verdict = adhoc_live("liblzma5", "CVE-2024-3094", "5.6.1+really5.4.5-1", spec)
+    if verdict.state is FixState.NOT_INSTALLED or verdict.version != "5.4.1-1":
+        pytest.skip("this machine's liblzma5 is not bookworm's 5.4.1-1")
+    assert (verdict.state, verdict.decided_by) == (FixState.NOT_AFFECTED, "version-range")
+    (said,) = kinds(verdict)["version-range"]
+    assert (
+        said
+        == f"upstream 5.4.1, package 5.4.1-1, is outside the vulnerable range {spec} given with --affected"
+    )
+    assert adhoc_live("liblzma5", "CVE-2024-3094", None, spec).state is FixState.NOT_AFFECTED
+    bare = adhoc_live("liblzma5", "CVE-2024-3094", "5.6.1+really5.4.5-1")
+    assert (bare.state, bare.decided_by) == (FixState.VULNERABLE, "fixed-version")
+    assert bare.reason.startswith(
+        "5.4.1-1 is below the first fixed version 5.6.1+really5.4.5-1 given with --fixed-version, "
+        "every version below it taken as vulnerable (no affected range given)"
+    )
+    (table,) = kinds(bare)["fixed-version"]
+    assert table == (
+        "first fixed version 5.6.1+really5.4.5-1 given with --fixed-version; installed 5.4.1-1 is "
+        "below it; no affected range given (--affected): every version below it is assumed vulnerable"
+    )
+    assert not any("bookworm" in e.detail for e in bare.evidence if e.kind == "fixed-version")

@@ -13,11 +13,13 @@ import pytest
 from depgraph.debian.changelog import read_changelog
 from depgraph.diagnostics import Diagnostics
 from depgraph.profiles import (
+    AffectedRange,
     ProfileError,
     adhoc_profile,
     builtin_names,
     builtin_profiles,
     load_profile,
+    parse_affected,
     parse_profile,
 )
 from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
@@ -196,3 +198,78 @@ def test_profiles_are_package_data() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert '"profiles/*.toml"' in text
     assert scenario("raspbian-wheezy").is_dir()  # the fixtures the other tests use are present
+
+
+# --- --affected: Debian version constraints read into the profiles' range model (issue 21, item 5)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (">= 5.6.0, < 5.6.1+really5.4.5-1", AffectedRange("5.6.0", fixed="5.6.1+really5.4.5-1")),
+        (">=5.6.0,<<5.6.2", AffectedRange("5.6.0", fixed="5.6.2")),
+        (">= 1.0.1, <= 1.0.1f", AffectedRange("1.0.1", last_affected="1.0.1f")),
+        ("= 5.6.0-0.2", AffectedRange("5.6.0-0.2", last_affected="5.6.0-0.2")),
+        ("< 1.0.1g", AffectedRange("0", fixed="1.0.1g")),
+        (">= 1.0.1~", AffectedRange("1.0.1~")),
+    ],
+)
+def test_affected_specs(spec: str, expected: AffectedRange) -> None:
+    assert parse_affected(spec) == expected
+
+
+def test_heartbleeds_profile_range_and_the_same_range_given_on_the_command_line_agree() -> None:
+    """One model: the profile's first [[affected]] table and its --affected spelling."""
+    (profile_range, _) = load_profile("heartbleed").affected
+    given = parse_affected(str(profile_range))
+    assert given == profile_range
+    for upstream in ("1.0.0", "1.0.1", "1.0.1e", "1.0.1f", "1.0.1g", "1.0.2"):
+        assert given.contains(upstream) is profile_range.contains(upstream)
+
+
+def test_affected_bounds_with_a_revision_are_package_versions() -> None:
+    """``5.6.1+really5.4.5-1`` is the fixed package, compared with the whole installed version; an
+    upstream bound (``5.6.0``) is compared with the upstream version, ``+really`` honoured."""
+    spec = parse_affected(">= 5.6.0, < 5.6.1+really5.4.5-1")
+    assert not spec.contains("5.4.1", "5.4.1-1") and spec.before("5.4.1", "5.4.1-1")
+    assert spec.contains("5.6.0", "5.6.0-0.2")
+    assert spec.contains("5.6.1", "5.6.1-1")
+    assert not spec.contains("5.4.5", "5.6.1+really5.4.5-1")
+    assert not spec.contains("5.4.5", "5.6.1+really5.4.5-2")
+    assert str(spec) == ">= 5.6.0, < 5.6.1+really5.4.5-1"
+    assert str(parse_affected("< 1.0.1g")) == "< 1.0.1g"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("5.6.0", "'5.6.0' is not a constraint"),
+        (">= 5.6.0,", "'' is not a constraint"),
+        ("> 5.6.0", "'>' is not taken"),
+        (">> 5.6.0", "'>>' is not taken"),
+        (">= 5.6.0, >= 5.6.1", "more than one lower bound"),
+        ("< 5.6.0, <= 5.6.1", "more than one upper bound"),
+        (">= 5.6.1, < 5.6.0", "contains no version"),
+        (">= 5.6!0", "'5.6!0' is not a Debian version"),
+        (">= not_a_version", "is not a Debian version"),
+        ("", "is not a constraint"),
+    ],
+)
+def test_bad_affected_specs_are_one_line_errors(spec: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=r"^--affected: ") as error:
+        parse_affected(spec)
+    assert message in str(error.value)
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--library", "libssl1.0.0", "--cve",
+        "CVE-2014-0160", "--affected", spec, "-q",
+    )  # fmt: skip
+    assert done.status == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("depgraph: error: --affected: ") and message in line
+
+
+def test_affected_needs_the_ad_hoc_options() -> None:
+    done = run_depgraph("audit", "--affected", ">= 1.0")
+    assert (done.status, done.stderr) == (
+        2, "depgraph: error: --affected needs --library and --cve\n"
+    )  # fmt: skip

@@ -3,7 +3,8 @@
 For package maintainers and auditors (contract: ``shared/contract/CLI.md``). The answer quotes the
 deb-changelog(5) entry (version, distribution, date, maintainer, line); when the Debian changelog is
 silent it looks in the upstream changelog (OpenSSL's CHANGES). ``--since VERSION`` lists every CVE
-named after a version; ``--all`` checks the changelog of every package under the root.
+named after a version; ``--all`` checks the changelogs of every package under the root and answers
+each package as ``changelog PACKAGE`` does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "Find the Debian changelog entry that fixed a CVE in an installed package, a "
             "changelog.Debian.gz or a source tree's debian/changelog, and say whether the installed "
             "version has it; falls back to the upstream changelog (OpenSSL's CHANGES). Exit status: "
-            "0 the fix is in, 1 it is not (or the CVE is named nowhere), 2 an error."
+            "0 the fix is in (with --all: in every installed package whose changelogs name the "
+            "CVE), 1 it is not (or the CVE is named nowhere), 2 an error."
         ),
     )
     target = parser.add_mutually_exclusive_group(required=True)

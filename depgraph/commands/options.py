@@ -15,7 +15,8 @@ FAIL_LEVELS = ("critical", "high", "medium", "low")
 
 
 def add_profile_options(parser: argparse.ArgumentParser) -> None:
-    """``--profile``, or the ad hoc ``--library``, ``--cve`` and ``--fixed-version``."""
+    """``--profile``, or the ad hoc ``--library``, ``--cve``, ``--fixed-version`` and ``--affected``
+    (Debian version constraints: see :func:`depgraph.profiles.parse_affected`)."""
     which = parser.add_argument_group("the vulnerability (default: --profile heartbleed)")
     which.add_argument(
         "--profile",
@@ -26,6 +27,14 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
     which.add_argument("--cve", metavar="CVE-ID", help="ad hoc: the CVE (with --library)")
     which.add_argument(
         "--fixed-version", metavar="VER", help="ad hoc: the first fixed package version"
+    )
+    which.add_argument(
+        "--affected",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="ad hoc: a range of affected versions, as '>= 5.6.0, < 5.6.1+really5.4.5-1' "
+        "(repeatable; see README)",
     )
 
 
@@ -39,9 +48,10 @@ def profile_of(args: argparse.Namespace) -> Profile:
             raise UsageError("--library and --cve go together")
         if args.profile:
             raise UsageError("give either --profile or --library with --cve")
-        return adhoc_profile(args.library, args.cve, args.fixed_version)
-    if args.fixed_version:
-        raise UsageError("--fixed-version needs --library and --cve")
+        return adhoc_profile(args.library, args.cve, args.fixed_version, tuple(args.affected))
+    if args.fixed_version or args.affected:
+        option = "--fixed-version" if args.fixed_version else "--affected"
+        raise UsageError(f"{option} needs --library and --cve")
     return load_profile(args.profile or "heartbleed")
 
 

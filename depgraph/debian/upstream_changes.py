@@ -15,6 +15,7 @@ way (``1.0.2-beta1`` -> ``1.0.2~beta1``), as the Debian package versions do.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,11 @@ _LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S")
 """Markdown reference definitions (``[CVE-2014-0160]: https://...``) at the end of the file: they
 name every CVE once and belong to no release."""
 _PRERELEASE = re.compile(r"-(alpha|beta|pre)", re.IGNORECASE)
+OPENSSL_TITLE = b"OpenSSL CHANGES"
+"""The first line of OpenSSL's CHANGES, plain text (`` OpenSSL CHANGES``, 0.9 to 1.1.1) or
+Markdown (``OpenSSL CHANGES`` over ``===``, 3.x)."""
+_HEAD = 512
+"""Bytes of the decompressed head looked at for the title."""
 
 
 def debian_form(version: str) -> str:
@@ -168,6 +174,27 @@ def parse_upstream_changes(lines: Iterable[str], where: str) -> UpstreamChanges:
     if head is not None:
         sections.append(Section(*head, cves=tuple(cves)))
     return UpstreamChanges(where, tuple(sections))
+
+
+def is_openssl_changes(path: Path) -> bool:
+    """``path`` (plain or gzip) is OpenSSL's CHANGES: its first non-blank line is the title. Only
+    the head is read and decompressed, so that ``changelog --all`` can look at every package's
+    ``changelog.gz`` cheaply; another project's upstream changelog is not OpenSSL's CHANGES, and
+    the branch rules of :meth:`UpstreamChanges.fixed_in` are OpenSSL's. A missing or corrupt file
+    is not; one that cannot be read (permission) counts, so that its reader says why."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(4096)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
+    except OSError:
+        return True
+    if raw.startswith(b"\x1f\x8b"):
+        try:
+            raw = zlib.decompressobj(wbits=31).decompress(raw, _HEAD)
+        except zlib.error:
+            return False
+    return raw[:_HEAD].lstrip().startswith(OPENSSL_TITLE)
 
 
 def read_upstream_changes(

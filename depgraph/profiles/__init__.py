@@ -1,6 +1,7 @@
 """Vulnerability profiles as data: the built-in TOML files beside this module and their loader."""
 
 from depgraph.profiles.loader import (
+    ANY_RELEASE,
     AffectedRange,
     CveId,
     Exposure,
@@ -12,10 +13,12 @@ from depgraph.profiles.loader import (
     builtin_names,
     builtin_profiles,
     load_profile,
+    parse_affected,
     parse_profile,
 )
 
 __all__ = [
+    "ANY_RELEASE",
     "AffectedRange",
     "CveId",
     "Exposure",
@@ -27,5 +30,6 @@ __all__ = [
     "builtin_names",
     "builtin_profiles",
     "load_profile",
+    "parse_affected",
     "parse_profile",
 ]

@@ -11,9 +11,10 @@ and ``--fixed-version``.
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import NewType
@@ -43,29 +44,65 @@ class ProfileError(DepgraphError):
 
 @dataclass(frozen=True, slots=True)
 class AffectedRange:
-    """Upstream versions from ``introduced`` up to (not including) ``fixed``, or up to and
-    including ``last_affected`` (OSV's two ways of closing a range)."""
+    """Versions from ``introduced`` up to (not including) ``fixed``, or up to and including
+    ``last_affected`` (OSV's two ways of closing a range), in dpkg's ordering (deb-version(5)).
+
+    A bound without epoch or Debian revision (``5.6.0``) is an upstream version, compared with the
+    installed package's upstream version (``+really`` honoured); a bound with either
+    (``5.6.1+really5.4.5-1``) is a package version, compared with the whole installed version. A
+    profile's ``[[affected]]`` and ``--affected`` are read into this one model.
+    """
 
     introduced: str
     fixed: str | None = None
     last_affected: str | None = None
 
-    def contains(self, upstream: str) -> bool:
-        """``upstream`` (an upstream version in dpkg's ordering) is inside the range."""
-        if compare(upstream, self.introduced) < 0:
+    def contains(self, upstream: str, package: str | None = None) -> bool:
+        """The version (``upstream``, and the whole ``package`` version for package-version
+        bounds; ``upstream`` stands for both when ``package`` is not given) is inside the range."""
+        if self.before(upstream, package):
             return False
         if self.fixed is not None:
-            return compare(upstream, self.fixed) < 0
+            return _against(self.fixed, upstream, package) < 0
         if self.last_affected is not None:
-            return compare(upstream, self.last_affected) <= 0
+            return _against(self.last_affected, upstream, package) <= 0
         return True
 
+    @property
+    def package_bounds(self) -> bool:
+        """Some bound is a package version (compared with the whole installed version)."""
+        bounds = (self.introduced, self.fixed, self.last_affected)
+        return any(bound is not None and is_package_version(bound) for bound in bounds)
+
+    def before(self, upstream: str, package: str | None = None) -> bool:
+        """The version sorts before ``introduced``: it predates the vulnerable code."""
+        return _against(self.introduced, upstream, package) < 0
+
     def __str__(self) -> str:
+        lower = f">= {self.introduced}" if self.introduced != EVERY_VERSION else ""
+        upper = ""
         if self.fixed is not None:
-            return f">= {self.introduced}, < {self.fixed}"
-        if self.last_affected is not None:
-            return f">= {self.introduced}, <= {self.last_affected}"
-        return f">= {self.introduced}"
+            upper = f"< {self.fixed}"
+        elif self.last_affected is not None:
+            upper = f"<= {self.last_affected}"
+        return ", ".join(part for part in (lower, upper) if part) or "every version"
+
+
+EVERY_VERSION = "0"
+"""The ``introduced`` of a range given without a lower bound (``--affected '< 1.2'``)."""
+
+
+def is_package_version(version: str) -> bool:
+    """``version`` has an epoch or a Debian revision (deb-version(5)): a package's version, not
+    upstream's."""
+    epoch, _, revision = split(version)
+    return bool(epoch or revision or ":" in version)
+
+
+def _against(bound: str, upstream: str, package: str | None) -> int:
+    """``compare(version, bound)``, on the side of the version the bound is written on."""
+    side = package if package is not None and is_package_version(bound) else upstream
+    return compare(side, bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +150,9 @@ class Profile:
     references: tuple[str, ...] = ()
     upstream_changes: str | None = None
     """The format of the packages' upstream ``changelog.gz`` when it is worth reading (``openssl``)."""
+    adhoc: bool = False
+    """Built from ``--library`` and ``--cve``: its library name is the user's, and a name that no
+    source knows is an error, not "not installed"."""
     origin: str = ""
     """Where the profile was read from (``builtin:heartbleed``, a path, or ``command line``)."""
 
@@ -121,6 +161,20 @@ class Profile:
         for entry in self.fixed:
             if entry.distribution == distribution and entry.release == release:
                 return entry
+        for entry in self.fixed:
+            if entry.release == ANY_RELEASE:
+                return entry
+        return None
+
+    def release_fixed(self, distribution: str, release: str) -> FixedVersion | None:
+        """The release's own first fixed version (not an any-release one)."""
+        for entry in self.fixed:
+            if entry.distribution == distribution and entry.release == release:
+                return entry
+        return None
+
+    def any_release_fixed(self) -> FixedVersion | None:
+        """The first fixed version given for every release (``--fixed-version``)."""
         for entry in self.fixed:
             if entry.release == ANY_RELEASE:
                 return entry
@@ -309,9 +363,66 @@ class _Reader:
         return value
 
 
-def adhoc_profile(library: str, cve: str, fixed_version: str | None = None) -> Profile:
-    """A profile for ``--library PKG --cve CVE-ID [--fixed-version VER]``: no upstream range,
-    and the fixed version (when given) taken to hold for this system's release."""
+AFFECTED_OPERATORS = {">=": "introduced", "=": "exactly", "<<": "fixed", "<": "fixed", "<=": "last"}
+"""The operators ``--affected`` takes. ``<`` is strictly earlier, as ``<<`` (and as in OSV's ranges),
+not the obsolete Policy 7.1 spelling of ``<=``; ``>>`` and ``>`` are refused: a range starts at
+its first affected version."""
+_CONSTRAINT = re.compile(r"^\s*(<<|<=|>=|>>|=|<|>)\s*([^\s,]+)\s*$")
+
+
+def parse_affected(spec: str, where: str = "--affected") -> AffectedRange:
+    """A range from Debian version constraints joined by commas: ``>= 5.6.0, < 5.6.1+really5.4.5-1``,
+    ``>= 1.0.1, <= 1.0.1f``, ``= 5.6.0-0.2``, ``< 1.2``; :class:`ProfileError` says what is wrong."""
+    lower: str | None = None
+    fixed: str | None = None
+    last: str | None = None
+    parts = spec.split(",")
+    for part in parts:
+        match = _CONSTRAINT.match(part)
+        if match is None:
+            raise ProfileError(
+                where,
+                f"{part.strip()!r} is not a constraint like '>= 5.6.0' or '< 5.6.1-1' "
+                f"(in {spec!r}; operators: {', '.join(AFFECTED_OPERATORS)})",
+            )
+        operator, version = match.groups()
+        if operator not in AFFECTED_OPERATORS:
+            raise ProfileError(
+                where, f"'{operator}' is not taken: give the first affected version with '>='"
+            )
+        try:
+            split(version)
+        except ValueError:
+            raise ProfileError(where, f"{version!r} is not a Debian version") from None
+        kind = AFFECTED_OPERATORS[operator]
+        if kind in ("introduced", "exactly"):
+            if lower is not None:
+                raise ProfileError(where, f"more than one lower bound in {spec!r}")
+            lower = version
+        if kind in ("fixed", "last", "exactly"):
+            if fixed is not None or last is not None:
+                raise ProfileError(where, f"more than one upper bound in {spec!r}")
+            fixed, last = (version, None) if kind == "fixed" else (None, version)
+    if lower is None and fixed is None and last is None:
+        raise ProfileError(where, "no constraint given")
+    affected = AffectedRange(lower or EVERY_VERSION, fixed, last)
+    upper = fixed or last
+    if upper is not None and lower is not None and not affected.contains(lower, lower):
+        raise ProfileError(where, f"{spec!r} contains no version")
+    return affected
+
+
+def adhoc_profile(
+    library: str,
+    cve: str,
+    fixed_version: str | None = None,
+    affected: tuple[str, ...] = (),
+) -> Profile:
+    """A profile for ``--library PKG --cve CVE-ID [--fixed-version VER] [--affected SPEC]...``.
+
+    The fixed version is the user's, for any release; each ``--affected`` spec is one range
+    (:func:`parse_affected`). The first fixed versions a built-in profile gives for the same CVE
+    and library are kept beside it, for each release's own to be shown (they do not decide)."""
     try:
         cve_id = CveId(normalise_cve(cve))
     except ValueError as error:
@@ -325,12 +436,22 @@ def adhoc_profile(library: str, cve: str, fixed_version: str | None = None) -> P
                 "--fixed-version", f"{fixed_version!r} is not a Debian version"
             ) from None
         fixed = (FixedVersion(ANY_RELEASE, ANY_RELEASE, fixed_version, "--fixed-version"),)
+    ranges = tuple(parse_affected(spec) for spec in affected)
+    known = tuple(
+        replace(entry, source=", ".join(filter(None, (entry.source, f"from {profile.origin}"))))
+        for profile in builtin_profiles()
+        if cve_id in profile.cves and library in profile.libraries
+        for entry in profile.fixed
+        if entry.release != ANY_RELEASE
+    )
     return Profile(
         id=cve_id.lower(),
         title=f"{cve_id} in {library}",
         cves=(cve_id,),
         libraries=(library,),
-        fixed=fixed,
+        affected=ranges,
+        fixed=fixed + known,
         upstream_changes="openssl" if library.startswith(("libssl", "libcrypto")) else None,
+        adhoc=True,
         origin="command line",
     )

@@ -109,6 +109,18 @@ class AptIndex:
         self._converted[key] = result
         return result
 
+    def record(self, key: str) -> Package | None:
+        """The installed version, else the newest version apt read (in the installed-only scope,
+        from the status file: ``config-files`` and ``not-installed`` records), with dpkg's state."""
+        package = self._apt_package(key)
+        if package is None or not package.has_versions:
+            return None
+        version = package.current_ver or max(package.version_list, key=_cmp_key(self._apt))
+        found = self._convert(package, version)
+        if package.current_state == self._apt.CURSTATE_NOT_INSTALLED:
+            return found  # available only, or a bare selection: no dpkg state to tell
+        return replace(found, state=_state(self._apt, package.current_state))
+
     def details(self, key: str) -> Package | None:
         """:meth:`lookup` plus the version's relationships (``depends_list``) and the synopsis of
         its description (from apt's package records: the status file or a Packages index)."""

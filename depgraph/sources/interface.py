@@ -48,6 +48,12 @@ class PackageIndex(Protocol):
         """
         ...
 
+    def record(self, key: str) -> Package | None:
+        """Any record of package ``key`` a source read, whatever the scope and its state: a dpkg
+        status paragraph (``config-files``, ``not-installed``), a ``dpkg -l`` line or a Packages
+        entry; None when no source read names it as a package (a typo, or another release's)."""
+        ...
+
     def details(self, key: str) -> Package | None:
         """:meth:`lookup` with ``relations`` and ``description`` always filled in (python-apt reads
         them on demand: the walk does not need them, the classifier does)."""

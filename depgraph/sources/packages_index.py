@@ -43,3 +43,27 @@ def lists_under(root: Path) -> list[Path]:
                 found.append(path)
                 break
     return sorted(found)
+
+
+def lists_naming(root: Path, name: str, diagnostics: Diagnostics) -> tuple[Path | None, bool]:
+    """The first of apt's lists under ``root`` with a paragraph for package ``name``, found by a
+    byte search for its ``Package:`` line (no parse: this only asks whether apt knows the name),
+    and whether every list could be read (an unreadable one is warned about)."""
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import read_bytes
+
+    line = f"Package: {name}\n".encode()
+    complete = True
+    for path in lists_under(root):
+        try:
+            data = read_bytes(path)
+        except DepgraphError as error:
+            diagnostics.warn(str(path), 0, f"not searched for {name}: {error}")
+            complete = False
+            continue
+        if data.startswith(line):
+            return path, complete
+        start = data.find(b"\n" + line)
+        if start >= 0:
+            return path, complete
+    return None, complete

@@ -41,7 +41,7 @@ from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError
 from depgraph.model import Origin
 from depgraph.openssl_version import parse_openssl_version
-from depgraph.profiles.loader import parse_profile
+from depgraph.profiles.loader import parse_affected, parse_profile
 from depgraph.release import detect_release, parse_release
 from depgraph.runtime.cgroup import placement
 from depgraph.runtime.library import library_files
@@ -261,6 +261,12 @@ def run_profile(data: bytes, _workdir: Path) -> None:
     for affected in profile.affected:
         str(affected)
         affected.contains("1.0.1e")
+        affected.contains("1.0.1e", "1:1.0.1e-2+deb7u5")
+    # the same bytes as an --affected spec: an error or a range, never a crash
+    with contextlib.suppress(DepgraphError):
+        given = parse_affected(data.decode("utf-8", "replace")[:400])
+        given.contains("5.4.5", "5.6.1+really5.4.5-1")
+        str(given)
 
 
 def _manifest_target() -> Target | None:
