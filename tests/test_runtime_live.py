@@ -520,3 +520,29 @@ def test_audit_of_a_server_whose_libssl_was_replaced_under_it(
     table = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--fail-on", "high")
     assert table.status == 0, table.stdout
     assert f"maps an older copy ({current.version}, fixed)" in table.stdout
+
+
+def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> None:
+    """A process of no package (a copied interpreter) maps a deleted copy of libssl.so.3 that
+    dpkg's log shows fixed when it started: a restart due (low), not "affected / high", and no
+    dependent is told that this process may be its old code."""
+    history = exposure_history(Path("/"), "libssl3")
+    current = history.current()
+    if current is None or current.installed is None or current.installed > time.time() - 5:
+        pytest.skip("this machine's dpkg.log does not show when the installed libssl3 came")
+    interpreter = tmp_path / "stray-python"
+    shutil.copy2(Path(sys.executable).resolve(), interpreter)
+    copy = tmp_path / "libssl.so.3"
+    shutil.copy2(LIBSSL, copy)
+    process = spawn(interpreter, "-c", LOADER, copy)
+    wait_loaded(process)
+    copy.unlink()
+    done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    report = json.loads(done.stdout)
+    found = entry(report, process.pid)
+    assert found["package"] is None and found["deleted"] is True
+    assert found["old_copy"]["state"] == "fixed"  # type: ignore[index]
+    assert report["summary"]["highest_risk"] == "low", report["summary"]
+    assert report["summary"]["affected"] is False
+    reasons = [r for p in report["packages"] for r in p["risk"]["reasons"]]
+    assert not any(f"pid {process.pid}" in reason for reason in reasons)
