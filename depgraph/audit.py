@@ -187,6 +187,19 @@ def library_state(verdict: LibraryVerdict | None) -> LibraryState:
     return LibraryState.UNKNOWN
 
 
+def _ranked_state(verdict: LibraryVerdict | None, downgraded: frozenset[str]) -> LibraryState:
+    """The state the ranking uses: a not-affected version counts as a fix (old code may run where
+    it is not seen) when dpkg's log shows a version before it that is not known to be safe."""
+    state = library_state(verdict)
+    if (
+        state is LibraryState.NOT_AFFECTED
+        and verdict is not None
+        and verdict.package.partition(":")[0] in downgraded
+    ):
+        return LibraryState.FIXED
+    return state
+
+
 def vulnerable_component(profile: Profile) -> Component | None:
     """Where the bug is: ``libssl`` spares libcrypto-only users; anything else spares nobody."""
     return {"libssl": Component.LIBSSL, "libcrypto": Component.LIBCRYPTO}.get(profile.component)
@@ -236,7 +249,10 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         for process in scan.to_restart
         if (process.package or "").partition(":")[0] not in owned
     )
-    dependents = _dependents(graph, scans, by_library, options.profile, old_copies, stray)
+    downgraded = _downgraded(root, installed, judge)
+    dependents = _dependents(
+        graph, scans, by_library, options.profile, old_copies, stray, downgraded
+    )
     keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
     return AuditReport(
         profile=options.profile,
@@ -273,6 +289,28 @@ def _windows(
         if window is not None:
             found.append(window)
     return tuple(found)
+
+
+def _downgraded(
+    root: Path | None, installed: list[LibraryVerdict], judge: _VersionJudge
+) -> frozenset[str]:
+    """The not-affected library packages whose dpkg log shows an earlier version the fix check
+    does not call fixed or not affected (a vulnerable or unknown one, then a downgrade)."""
+    if root is None:
+        return frozenset()
+    from depgraph.dpkg_log import exposure_history
+
+    found = set()
+    for verdict in installed:
+        name = verdict.package.partition(":")[0]
+        if verdict.state is not FixState.NOT_AFFECTED or name in found:
+            continue
+        for period in exposure_history(root, name).periods:
+            judged = judge(name, period.version) if period.version != verdict.version else verdict
+            if judged is None or library_state(judged) not in FIXED_COPY:
+                found.add(name)
+                break
+    return frozenset(found)
 
 
 class _VersionJudge:
@@ -588,6 +626,7 @@ def _dependents(
     profile: Profile,
     old_copies: tuple[OldCopy, ...] = (),
     stray: tuple[ProcessExposure, ...] = (),
+    downgraded: frozenset[str] = frozenset(),
 ) -> tuple[Dependent, ...]:
     reached_by: dict[tuple[str, str], Edge] = {}
     for edge in graph.edges:
@@ -644,7 +683,7 @@ def _dependents(
         )
         library = node.path[-1]
         risk = assess(
-            library=library_state(libraries.get(library)),
+            library=_ranked_state(libraries.get(library), downgraded),
             role=role.role,
             component=role.component,
             vulnerable_component=component,

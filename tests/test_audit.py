@@ -399,3 +399,37 @@ def test_unreadable_processes_are_named_as_root() -> None:
     assert unreadable_sentence([scan]).startswith(f"{len(scan.unreadable)} process")
     text = run_depgraph("audit", "--profile", "openssl-cve-2022-3602").stdout
     assert "not root?" not in text
+
+
+def test_a_not_affected_library_says_so_unless_dpkg_log_shows_a_downgrade(tmp_path: Path) -> None:
+    """Issue 21, 8 (xz-backdoor): this machine's liblzma5 5.4.1 predates the backdoor, so its
+    dependents are "not affected" (never "fix in; ... may run old code"); but when dpkg's log shows
+    a 5.6.1 on disk before it (a downgrade), a process may still hold that one: not none."""
+    import shutil
+
+    if not Path("/var/lib/dpkg/info/liblzma5:amd64.list").is_file():
+        pytest.skip("liblzma5 is not installed here")
+    root = tmp_path / "root"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
+    (root / "etc").mkdir()
+    shutil.copy2("/etc/os-release", root / "etc/os-release")
+    args = ("audit", "--root", root, "--profile", "xz-backdoor", "--format", "json")
+    report = json.loads(run_depgraph(*args, "--fail-on", "critical").stdout)
+    (library,) = report["library"]
+    if library["state"] != "not-affected":
+        pytest.skip(f"this machine's liblzma5 is {library['state']}")
+    assert {p["risk"]["level"] for p in report["packages"]} == {"none"}
+    assert {r for p in report["packages"] for r in p["risk"]["reasons"]} == {
+        "not affected: the installed version predates the bug"
+    }
+    (root / "var/log").mkdir()
+    (root / "var/log/dpkg.log").write_text(
+        "2024-03-28 10:00:00 install liblzma5:amd64 <none> 5.6.1-1\n"
+        "2024-03-28 10:00:01 status installed liblzma5:amd64 5.6.1-1\n"
+        f"2024-03-29 18:00:00 upgrade liblzma5:amd64 5.6.1-1 {library['version']}\n"
+        f"2024-03-29 18:00:01 status installed liblzma5:amd64 {library['version']}\n"
+    )
+    report = json.loads(run_depgraph(*args, "--fail-on", "critical").stdout)
+    assert report["library"][0]["state"] == "not-affected"
+    assert "none" not in {p["risk"]["level"] for p in report["packages"]}

@@ -430,9 +430,9 @@ def unreadable_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], show
 
 
 def _why_unreadable(scan: RuntimeScan, code: int | None) -> str:
-    if not scan.live:
-        return ": unreadable when the processes were saved" if code is None else ""
-    error = os.strerror(code).lower() if code is not None else "unreadable"
+    if code is None:  # a saved view (a snapshot) names the processes, not the errors
+        return ": unreadable when the processes were saved"
+    error = os.strerror(code).lower()
     if code in (errno.EACCES, errno.EPERM) and scan.privilege:
         if scan.privilege != "root":
             return f": {error} ({scan.privilege})"
