@@ -7,24 +7,52 @@ is :mod:`depgraph.remediation`'s.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depgraph.classify import NO_FILE_LIST, with_runtime
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError
 from depgraph.family import installed_family
-from depgraph.fixcheck import UNFINISHED, FixState, LibraryVerdict, fix_states
+from depgraph.fixcheck import (
+    UNFINISHED,
+    FixState,
+    LibraryVerdict,
+    fix_states,
+    installed_packages,
+    version_state,
+)
 from depgraph.load import SourceOptions, open_index, tree_root
-from depgraph.model import Component, DependencyGraph, Edge, Node, Role, RoleVerdict
+from depgraph.model import Component, DependencyGraph, Edge, Evidence, Node, Role, RoleVerdict
 from depgraph.openssl_version import OpensslVersion, live_openssl_version, parse_openssl_version
 from depgraph.profiles import Profile
 from depgraph.release import Release, parse_release
-from depgraph.risk import Level, LibraryState, Risk, Running, assess
+from depgraph.risk import (
+    FIXED_COPY,
+    Level,
+    LibraryState,
+    OldCopy,
+    Risk,
+    Running,
+    assess,
+    worst_old_copy,
+)
 from depgraph.runtime.keys import KeyMaterial
 from depgraph.runtime.maps import MappingState
-from depgraph.runtime.scan import ProcessExposure, RuntimeScan
+from depgraph.runtime.scan import (
+    ProcessExposure,
+    RuntimeScan,
+    unreadable_sentence,
+    unreadable_words,
+)
 from depgraph.services import Services, find_services
+from depgraph.sources.interface import PackageIndex
+
+if TYPE_CHECKING:
+    from depgraph.dpkg_log import ExposureHistory, VulnerableWindow
 
 FIXED_STATES = frozenset((FixState.FIXED, FixState.FIXED_BACKPORT, FixState.NOT_AFFECTED))
 
@@ -82,6 +110,30 @@ class AuditReport:
     family: tuple[str, ...] = ()
     """Installed libraries of the profile's family that it does not name (``libssl0.9.8``), when
     none of its own is installed."""
+    old_copies: tuple[OldCopy, ...] = ()
+    """The old (deleted or replaced) copies processes map, each judged by its version."""
+    windows: tuple[VulnerableWindow, ...] = ()
+    """Per library package, when dpkg's log shows a vulnerable version on disk."""
+
+    def window(self, package: str) -> VulnerableWindow | None:
+        """The vulnerable window of a library package (``libssl3`` or ``libssl3:amd64``)."""
+        name = package.partition(":")[0]
+        return next((w for w in self.windows if w.package == name), None)
+
+    def old_copy(self, process: ProcessExposure) -> OldCopy | None:
+        """The judged old copy ``process`` maps, if it maps one."""
+        for copy in self.old_copies:
+            if copy.pid == process.pid:
+                return copy
+        return None
+
+    def runs_vulnerable_old_code(self, process: ProcessExposure) -> bool:
+        """It maps an old copy of the vulnerable part of the library, and that copy's version is
+        not known to be fixed (an old copy that was fixed is not the bug, only a restart due)."""
+        if not runs_old_code(process, vulnerable_component(self.profile)):
+            return False
+        copy = self.old_copy(process)
+        return copy is None or copy.state not in FIXED_COPY
 
     @property
     def installed(self) -> tuple[LibraryVerdict, ...]:
@@ -91,8 +143,7 @@ class AuditReport:
     def highest(self) -> Level:
         """The most severe level of any dependent or stray process (``none`` when nothing)."""
         levels = [d.risk.level for d in self.dependents]
-        component = vulnerable_component(self.profile)
-        if any(runs_old_code(p, component) for p in self.stray):
+        if any(self.runs_vulnerable_old_code(p) for p in self.stray):
             levels.append(Level.HIGH)
         elif any(p.needs_restart for p in self.stray):
             levels.append(Level.LOW)
@@ -104,10 +155,15 @@ class AuditReport:
 
     @property
     def affected(self) -> bool:
-        """Some library package is vulnerable or of unknown state, or old code still runs."""
+        """Some library package is vulnerable or of unknown state, or old code that is not known
+        to be fixed still runs (an older copy that was already fixed needs a restart, not more)."""
         return any(
             v.state in (FixState.VULNERABLE, FixState.UNKNOWN) for v in self.libraries
-        ) or any(p.needs_restart for scan in self.runtime for p in scan.processes)
+        ) or any(
+            p.needs_restart and (not p.deleted or self.runs_vulnerable_old_code(p))
+            for scan in self.runtime
+            for p in scan.processes
+        )
 
 
 def runs_old_code(process: ProcessExposure, component: Component | None) -> bool:
@@ -129,11 +185,26 @@ def library_state(verdict: LibraryVerdict | None) -> LibraryState:
     """The fix state as the ranking needs it: fixed, vulnerable, or unknown."""
     if verdict is None:
         return LibraryState.UNKNOWN
+    if verdict.state is FixState.NOT_AFFECTED:
+        return LibraryState.NOT_AFFECTED
     if verdict.state in FIXED_STATES:
         return LibraryState.FIXED
     if verdict.state is FixState.VULNERABLE:
         return LibraryState.VULNERABLE
     return LibraryState.UNKNOWN
+
+
+def _ranked_state(verdict: LibraryVerdict | None, downgraded: frozenset[str]) -> LibraryState:
+    """The state the ranking uses: a not-affected version counts as a fix (old code may run where
+    it is not seen) when dpkg's log shows a version before it that is not known to be safe."""
+    state = library_state(verdict)
+    if (
+        state is LibraryState.NOT_AFFECTED
+        and verdict is not None
+        and verdict.package.partition(":")[0] in downgraded
+    ):
+        return LibraryState.FIXED
+    return state
 
 
 def vulnerable_component(profile: Profile) -> Component | None:
@@ -176,13 +247,19 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
     by_library = {_key(v): v for v in installed}
-    dependents = _dependents(graph, scans, by_library, options.profile)
-    owned = {d.node.package.partition(":")[0] for d in dependents}
+    judge = _VersionJudge(options.profile, index, root, release)
+    old_copies = _old_copies(root, scans, installed, judge)
+    windows = _windows(root, installed, judge)
+    owned = {node.package.partition(":")[0] for node in graph.dependents}
     stray = tuple(
         process
         for scan in scans
         for process in scan.to_restart
         if (process.package or "").partition(":")[0] not in owned
+    )
+    downgraded = _downgraded(root, installed, judge)
+    dependents = _dependents(
+        graph, scans, by_library, options.profile, old_copies, stray, downgraded
     )
     keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
     # only the offline restart step needs them; a runtime scan names what to restart itself
@@ -200,7 +277,171 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         warnings=tuple(str(w) for w in diagnostics.warnings),
         edges=graph.edges,
         services=services,
+        old_copies=old_copies,
+        windows=windows,
     )
+
+
+def _windows(
+    root: Path | None, installed: list[LibraryVerdict], judge: _VersionJudge
+) -> tuple[VulnerableWindow, ...]:
+    """Each library package's vulnerable window from dpkg's log under the root, the versions
+    judged by the fix check (only a version judged vulnerable counts, not an unknown one)."""
+    if root is None:
+        return ()
+    from depgraph.dpkg_log import exposure_history, window_of
+
+    found = []
+    for name in dict.fromkeys(v.package.partition(":")[0] for v in installed):
+        current = {v.version: v for v in installed if v.package.partition(":")[0] == name}
+        history = exposure_history(root, name)
+
+        window = window_of(history, functools.partial(_judged_vulnerable, name, current, judge))
+        if window is not None:
+            found.append(window)
+    return tuple(found)
+
+
+def _downgraded(
+    root: Path | None, installed: list[LibraryVerdict], judge: _VersionJudge
+) -> frozenset[str]:
+    """The not-affected library packages whose dpkg log shows an earlier version the fix check
+    does not call fixed or not affected (a vulnerable or unknown one, then a downgrade)."""
+    if root is None:
+        return frozenset()
+    from depgraph.dpkg_log import exposure_history
+
+    found = set()
+    for verdict in installed:
+        name = verdict.package.partition(":")[0]
+        if verdict.state is not FixState.NOT_AFFECTED or name in found:
+            continue
+        for period in exposure_history(root, name).periods:
+            judged = judge(name, period.version) if period.version != verdict.version else verdict
+            if judged is None or library_state(judged) not in FIXED_COPY:
+                found.add(name)
+                break
+    return frozenset(found)
+
+
+class _VersionJudge:
+    """The fix check's verdict on another version of an installed library package, once each."""
+
+    def __init__(
+        self, profile: Profile, index: PackageIndex, root: Path | None, release: Release | None
+    ) -> None:
+        self._profile, self._index, self._root, self._release = profile, index, root, release
+        self._done: dict[tuple[str, str], LibraryVerdict | None] = {}
+
+    def __call__(self, package: str, version: str) -> LibraryVerdict | None:
+        key = (package, version)
+        if key not in self._done:
+            found = installed_packages(self._index, package)
+            self._done[key] = (
+                version_state(
+                    self._profile, self._index, found[0], version, self._root, release=self._release
+                )
+                if found
+                else None
+            )
+        return self._done[key]
+
+
+def _old_copies(
+    root: Path | None,
+    scans: tuple[RuntimeScan, ...],
+    installed: list[LibraryVerdict],
+    judge: _VersionJudge,
+) -> tuple[OldCopy, ...]:
+    """Each process that maps a deleted or replaced copy of the library, with that copy's version
+    (the one dpkg's log shows on disk when the process started) judged by the fix check."""
+    from depgraph.dpkg_log import exposure_history
+
+    found = []
+    for scan in scans:
+        package = scan.library.package
+        old = [p for p in scan.processes if p.deleted]
+        if not old or package is None:
+            continue
+        warnings: list[str] = []
+        history = exposure_history(root, package, warnings) if root is not None else None
+        current = {v.version: v for v in installed if v.package.partition(":")[0] == package}
+        for process in old:
+            found.append(
+                old_copy(process, package, root, history, current, judge, saved=not scan.live)
+            )
+    return tuple(found)
+
+
+def _judged_vulnerable(
+    name: str,
+    current: dict[str | None, LibraryVerdict],
+    judge: Callable[[str, str], LibraryVerdict | None],
+    version: str,
+) -> bool:
+    verdict = current.get(version) or judge(name, version)
+    return verdict is not None and verdict.state is FixState.VULNERABLE
+
+
+def old_copy(
+    process: ProcessExposure,
+    package: str,
+    root: Path | None,
+    history: ExposureHistory | None,
+    current: dict[str | None, LibraryVerdict],
+    judge: Callable[[str, str], LibraryVerdict | None],
+    *,
+    saved: bool = False,
+) -> OldCopy:
+    """The old copy ``process`` maps: the version of ``package`` on disk when it started
+    (dpkg(1)'s log, ``history``), judged (``current``: the installed versions' verdicts, else
+    ``judge``); unknown, with why, when the log cannot tell (``saved``: the process comes from
+    saved maps text, which has no start times)."""
+
+    def unknown(
+        why: str, version: str | None = None, evidence: tuple[Evidence, ...] = ()
+    ) -> OldCopy:
+        return OldCopy(process.pid, package, LibraryState.UNKNOWN, version, why, evidence)
+
+    if process.started is None:
+        return unknown("saved maps text has no start times" if saved else "no start time")
+    if history is None:
+        return unknown("no dpkg log: saved files describe no system")
+    if not history.logs:
+        return unknown(f"no dpkg log under {root}/var/log")
+    if not history.periods:
+        return unknown(f"dpkg's log does not mention {package} (rotated away?)")
+    period = history.version_at(process.started)
+    if period is None or period.installed is None:
+        first = history.periods[0]
+        oldest = first.installed if first.installed is not None else first.replaced
+        return unknown(
+            f"the process started {_when(process.started)}, before the oldest entry of "
+            f"{package} in dpkg's log ({_when(oldest)})",
+            evidence=first.evidence[:1],
+        )
+    verdict = current.get(period.version) or judge(package, period.version)
+    if verdict is None:
+        return unknown("the version could not be judged", period.version, period.evidence)
+    state = library_state(verdict)
+    evidence = (
+        *period.evidence,
+        Evidence(
+            "fix-check",
+            f"{package} {period.version}: {verdict.state.value} by {verdict.decided_by}: "
+            f"{verdict.reason}",
+        ),
+    )
+    why = verdict.reason if state is LibraryState.UNKNOWN else ""
+    return OldCopy(process.pid, package, state, period.version, why, evidence)
+
+
+def _when(seconds: float | None) -> str:
+    import time
+
+    if seconds is None:
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
 def _warn_without_file_lists(
@@ -346,8 +587,7 @@ def _warn_partial(scans: list[RuntimeScan], where: str, diagnostics: Diagnostics
     """Warn once when some processes could not be read; whether the view is partial."""
     partial = [scan for scan in scans if scan.partial]
     if partial:
-        count = sum(len(scan.unreadable) for scan in partial)
-        diagnostics.warn(where, 0, f"{count} processes could not be read: the view is partial")
+        diagnostics.warn(where, 0, f"{unreadable_sentence(partial)}: the view is partial")
     return bool(partial)
 
 
@@ -395,6 +635,9 @@ def _dependents(
     scans: tuple[RuntimeScan, ...],
     libraries: dict[str, LibraryVerdict],
     profile: Profile,
+    old_copies: tuple[OldCopy, ...] = (),
+    stray: tuple[ProcessExposure, ...] = (),
+    downgraded: frozenset[str] = frozenset(),
 ) -> tuple[Dependent, ...]:
     reached_by: dict[tuple[str, str], Edge] = {}
     for edge in graph.edges:
@@ -405,8 +648,17 @@ def _dependents(
             if process.package:
                 processes.setdefault(process.package.partition(":")[0], []).append(process)
     partial = any(scan.partial for scan in scans)
+    unreadable = unreadable_words(scans, why=False)
     component = vulnerable_component(profile)
     looked = {scan.library.package for scan in scans}
+    copies = {copy.pid: copy for copy in old_copies}
+    unattributed = [
+        p.pid
+        for p in stray
+        if p.package is None
+        and runs_old_code(p, component)
+        and (p.pid not in copies or copies[p.pid].state not in FIXED_COPY)
+    ]
     found = []
     for node in graph.dependents:
         role = graph.roles.get(node.package) or RoleVerdict(
@@ -423,19 +675,26 @@ def _dependents(
                 for mapping in p.mappings
             ],
         )
+        stale = [p for p in own if runs_old_code(p, component)]
         running = Running(
             maps_library=bool(own),
-            stale=any(runs_old_code(p, component) for p in own),
+            stale=bool(stale),
+            old_copy=worst_old_copy([copies[p.pid] for p in stale if p.pid in copies]),
+            old_other=_old_parts(own),
+            unreadable=unreadable,
+            unattributed=", ".join(f"pid {pid}" for pid in unattributed[:3])
+            + (f" and {len(unattributed) - 3} more" if len(unattributed) > 3 else ""),
             listening_public=any(p.exposed_server for p in own),
             listening_loopback=any(p.scope is not None for p in own),
-            partial=partial or any(p.listening is None for p in own),
+            partial=partial,
+            sockets_unknown=any(p.listening is None for p in own),
             # the library's processes were not looked for: saved files, a tree that is not this
             # system, a snapshot collected for other libraries, unknown shared objects
             unseen=node.path[-1].partition(":")[0] not in looked,
         )
         library = node.path[-1]
         risk = assess(
-            library=library_state(libraries.get(library)),
+            library=_ranked_state(libraries.get(library), downgraded),
             role=role.role,
             component=role.component,
             vulnerable_component=component,
@@ -448,6 +707,17 @@ def _dependents(
         found.append(Dependent(node, relation, role, own, risk, library))
     found.sort(key=lambda d: (-d.risk.score, d.node.depth, d.node.package))
     return tuple(found)
+
+
+def _old_parts(processes: tuple[ProcessExposure, ...]) -> str:
+    """The file names of the deleted or replaced copies the processes map (``libcrypto.so.3``)."""
+    names = {
+        mapping.path.rsplit("/", 1)[-1]
+        for p in processes
+        for mapping, state in zip(p.mappings, p.states, strict=True)
+        if state in (MappingState.DELETED, MappingState.REPLACED)
+    }
+    return ", ".join(sorted(names))
 
 
 def _keys(

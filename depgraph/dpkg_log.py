@@ -163,6 +163,66 @@ def vulnerable_window(
 
 
 @dataclass(frozen=True, slots=True)
+class VulnerableWindow:
+    """When a vulnerable version of ``package`` was on disk, as dpkg's log shows it: from the
+    install (or upgrade) of the first vulnerable version (``start``; None: before the oldest log)
+    to the upgrade that replaced the last one (``end``; None: a vulnerable version is still on
+    disk). ``versions`` the vulnerable versions in order, ``replaced_by`` the version that ended
+    the window; ``evidence`` the log lines of both ends."""
+
+    package: str
+    start: float | None
+    end: float | None
+    versions: tuple[str, ...]
+    replaced_by: str | None
+    evidence: tuple[Evidence, ...]
+
+    def describe(self) -> str:
+        """``vulnerable from 2025-06-24 14:36 (3.0.16-1) to 2026-05-09 07:29 (3.0.19-1)``."""
+        start = "before the oldest dpkg log" if self.start is None else _stamp(self.start)
+        end = (
+            "now (still installed)"
+            if self.end is None
+            else f"{_stamp(self.end)} ({self.replaced_by or 'removed'})"
+        )
+        return f"vulnerable from {start} ({self.versions[0]}) to {end}"
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def window_of(
+    history: ExposureHistory, is_vulnerable: Callable[[str], bool]
+) -> VulnerableWindow | None:
+    """:func:`vulnerable_window` with the versions, the one that replaced them, and the log lines
+    (None when no vulnerable version shows in the logs)."""
+    vulnerable = [
+        (number, period)
+        for number, period in enumerate(history.periods)
+        if is_vulnerable(period.version)
+    ]
+    if not vulnerable:
+        return None
+    first, last = vulnerable[0][1], vulnerable[-1][1]
+    following = history.periods[vulnerable[-1][0] + 1 : vulnerable[-1][0] + 2]
+    replaced_by = (
+        following[0].version
+        if following and last.replaced is not None and not last.removed
+        else None
+    )
+    evidence = (*first.evidence[:1], *(last.evidence[-1:] if last.replaced is not None else ()))
+    return VulnerableWindow(
+        history.package,
+        first.installed,
+        last.replaced,
+        tuple(dict.fromkeys(period.version for _, period in vulnerable)),
+        replaced_by,
+        evidence,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ExposureWindow:
     """A running process has had ``version`` mapped from ``start`` until now (it still runs)."""
 

@@ -997,3 +997,27 @@ def _add_openssl_evidence(
                 "date, though the package is not judged fixed"
             )
     evidence.append(Evidence("openssl-version", detail, openssl.where, openssl.line))
+
+
+def version_state(
+    profile: Profile,
+    index: PackageIndex,
+    package: Package,
+    version: str,
+    root: Path | None,
+    *,
+    release: Release | None = None,
+) -> LibraryVerdict:
+    """The fix state another ``version`` of the installed ``package`` has, by the rules above.
+
+    For an older copy a process still maps (its version from dpkg's log): the installed package's
+    changelog also holds the older versions' entries (deb-changelog(5)), and the range and the
+    release's first fixed version apply to any version. Warnings are not repeated (the installed
+    version's verdict gave them) and the build of ``openssl version -a`` is today's, not the old
+    copy's, so it is left out.
+    """
+    from depgraph.diagnostics import Diagnostics
+
+    quiet = Diagnostics(strict=False)
+    older = replace(package, version=version)
+    return _decide(profile, index, older, root, _ReleaseOnce(release, root, quiet), None, quiet)

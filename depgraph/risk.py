@@ -5,18 +5,23 @@ The rules (README, "Risk levels"; issue "depgraph audit"), first match wins:
 =========  =======================================================================================
 level      when
 =========  =======================================================================================
-critical   the library is vulnerable (or a process still maps an old, vulnerable copy) and the
-           package is a TLS server that is running and listening on an address other hosts reach
+critical   the library is vulnerable (or a process still maps an old copy that is vulnerable, or
+           whose version could not be told) and the package is a TLS server that is running and
+           listening on an address other hosts reach
 high       vulnerable and a TLS server installed but not running, or only on loopback; or any
-           process still running the old vulnerable code after the upgrade; or a running server
-           whose library fix state is unknown
+           process still running old code that is vulnerable or of unknown version after the
+           upgrade; or a running server whose library fix state is unknown
 medium     vulnerable and a TLS client; or a non-SSL user when the bug is not in libssl alone
 low        vulnerable and a non-SSL user of a libssl-only bug; or the role is unknown; or the fix
-           is in but the view of running processes was partial or absent (saved package lists)
-none       the fix is in and nothing still runs the old code
+           is in but the view of running processes was partial or absent (saved package lists),
+           or a process of an unknown package maps an old copy; or a process maps an older copy
+           that was already fixed (dpkg's log says which version), or an old copy of the part of
+           the library the bug is not in: restart it to load the newest library
+none       the fix is in (or the version predates the bug) and nothing still runs the old code
 =========  =======================================================================================
 
 A fix state that is unknown ranks as vulnerable, never as ``none``: the reasons say it is unknown.
+An old copy whose version could not be told ranks as a vulnerable one, and the reason says why.
 The score orders packages within a level (listening, running, direct dependency, confidence).
 """
 
@@ -25,7 +30,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from depgraph.model import Component, Role
+from depgraph.model import Component, Evidence, Role
 
 
 class Level(enum.Enum):
@@ -54,7 +59,49 @@ class LibraryState(enum.Enum):
 
     VULNERABLE = "vulnerable"
     FIXED = "fixed"
+    NOT_AFFECTED = "not affected"
+    """The version predates the vulnerable code: no fix was needed."""
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class OldCopy:
+    """The old (deleted or replaced) copy of the library a process maps, judged.
+
+    Its ``version`` is the one dpkg's log shows on disk when the process started (dpkg(1): the
+    ``install``/``upgrade`` lines of ``/var/log/dpkg.log*``), and ``state`` the fix check's verdict
+    on that version. ``state`` is UNKNOWN when the version could not be told (``why``: no log, the
+    process older than the log, no start time) or could not be judged; ``evidence`` holds the log
+    lines.
+    """
+
+    pid: int
+    package: str
+    state: LibraryState
+    version: str | None
+    why: str
+    evidence: tuple[Evidence, ...] = ()
+
+    def describe(self) -> str:
+        """``maps an older copy (3.0.7-1, fixed)`` and the like, for the reasons."""
+        if self.version is None:
+            return f"maps an older copy whose version could not be told: {self.why}"
+        if self.state is LibraryState.UNKNOWN:
+            return f"maps an older copy ({self.version}, fix state unknown: {self.why})"
+        return f"maps an older copy ({self.version}, {self.state.value})"
+
+
+_OLD_COPY_ORDER = {
+    LibraryState.VULNERABLE: 0,
+    LibraryState.UNKNOWN: 1,
+    LibraryState.FIXED: 2,
+    LibraryState.NOT_AFFECTED: 3,
+}
+
+
+def worst_old_copy(copies: list[OldCopy] | tuple[OldCopy, ...]) -> OldCopy | None:
+    """The old copy that ranks highest: vulnerable, then unknown, then fixed."""
+    return min(copies, key=lambda copy: (_OLD_COPY_ORDER[copy.state], copy.pid), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +110,23 @@ class Running:
 
     maps_library: bool = False
     stale: bool = False
-    """A process maps a deleted or replaced copy of the library (the old code)."""
+    """A process maps a deleted or replaced copy of the part of the library the bug is in."""
+    old_copy: OldCopy | None = None
+    """The worst of those copies, judged by its version (None: not judged, counted vulnerable)."""
+    old_other: str = ""
+    """The old copies a process maps when the bug is in none of them (``libcrypto.so.3``, for a
+    libssl bug), by file name."""
     listening_public: bool = False
     """It listens on an address other hosts can reach (all addresses or a non-loopback one)."""
     listening_loopback: bool = False
     partial: bool = False
     """Some processes could not be read: "not running" is not known."""
+    sockets_unknown: bool = False
+    """A process of the package maps the library, but its sockets could not be read."""
+    unreadable: str = ""
+    """Which processes could not be read, in words (``pid 1 (init): permission denied``)."""
+    unattributed: str = ""
+    """Processes of an unknown package that map an old copy (``pid 2214``): may be this one's."""
     unseen: bool = False
     """Saved package lists of a running system: its processes were not seen at all."""
 
@@ -101,34 +159,36 @@ def assess(
     unknown_fix = library is LibraryState.UNKNOWN
     if unknown_fix:
         reasons.append("the library's fix state is unknown: counted as vulnerable")
-    vulnerable = library is not LibraryState.FIXED
+    vulnerable = library in (LibraryState.VULNERABLE, LibraryState.UNKNOWN)
     server_up = role is Role.SERVER and running.maps_library and running.listening_public
-    if running.stale:
-        reasons.append("still runs the old, vulnerable library")
+    old = running.old_copy
+    if running.stale and old is not None and old.state in FIXED_COPY:
+        # it runs fixed code; it still needs a restart to load the newest library
+        reasons.append(f"{old.describe()}: restart it to load the newest library")
+        if not vulnerable:
+            return _risk(Level.LOW, reasons, running, direct, confidence)
+        # what runs is fixed, what a restart loads is not: never critical, but upgrade first
+        reasons.append("the installed version is not fixed: upgrade before restarting")
+        return _risk(Level.HIGH, reasons, running, direct, confidence)
+    elif running.stale:
+        if old is None:
+            reasons.append("still runs the old, vulnerable library")
+        elif old.state is LibraryState.VULNERABLE:
+            reasons.append(f"still runs the old, vulnerable library: {old.describe()}")
+        else:
+            reasons.append(f"{old.describe()}: counted as vulnerable")
         if server_up:
             reasons.append("a TLS server, reachable")
             return _risk(Level.CRITICAL, reasons, running, direct, confidence)
         return _risk(Level.HIGH, reasons, running, direct, confidence)
     if not vulnerable:
-        if running.unseen:
-            reasons.append("fix in; whether old code runs is not known")
-            return _risk(Level.LOW, reasons, running, direct, confidence)
-        if running.partial:
-            reasons.append("fix in; unreadable processes may run old code")
-            return _risk(Level.LOW, reasons, running, direct, confidence)
-        reasons.append("fix in; nothing runs the old code")
-        return _risk(Level.NONE, reasons, running, direct, confidence)
+        return _not_vulnerable(library, reasons, running, direct, confidence)
     if role is Role.SERVER:
         if server_up:
             reasons.append("TLS server listening, reachable")
             level = Level.HIGH if unknown_fix else Level.CRITICAL
             return _risk(level, reasons, running, direct, confidence)
-        if running.maps_library and running.listening_loopback:
-            reasons.append("TLS server, loopback only")
-        elif running.partial:
-            reasons.append("TLS server; running unknown")
-        else:
-            reasons.append("TLS server, not running")
+        reasons.append(_idle_server(running))
         return _risk(Level.HIGH, reasons, running, direct, confidence)
     if role is Role.CLIENT:
         reasons.append("TLS client: exposed to bad servers")
@@ -149,6 +209,52 @@ def assess(
         return _risk(Level.MEDIUM, reasons, running, direct, confidence)
     reasons.append("role unknown")
     return _risk(Level.LOW, reasons, running, direct, confidence)
+
+
+def _idle_server(running: Running) -> str:
+    """A vulnerable TLS server that is not (known to be) reachable: what is known of it."""
+    if running.maps_library:
+        if running.listening_loopback:
+            return "TLS server, loopback only"
+        if running.sockets_unknown:
+            return "TLS server running; its sockets could not be read"
+        return "TLS server running, not listening"
+    if running.partial:
+        unreadable = running.unreadable or "some processes"
+        return f"TLS server; not seen running, but {unreadable} could not be read"
+    return "TLS server, not running"
+
+
+FIXED_COPY = (LibraryState.FIXED, LibraryState.NOT_AFFECTED)
+
+
+def _not_vulnerable(
+    library: LibraryState, reasons: list[str], running: Running, direct: bool, confidence: float
+) -> Risk:
+    """The fix is in (or was never needed) and no process of the package maps an old copy of the
+    vulnerable part: none, unless old code may run where it could not be seen."""
+    fix = "not affected" if library is LibraryState.NOT_AFFECTED else "fix in"
+    if running.old_other:
+        reasons.append(
+            f"{fix}; maps an old {running.old_other}, which this bug is not in: restart it to "
+            "load the newest"
+        )
+        return _risk(Level.LOW, reasons, running, direct, confidence)
+    if library is LibraryState.NOT_AFFECTED:
+        reasons.append("not affected: the installed version predates the bug")
+        return _risk(Level.NONE, reasons, running, direct, confidence)
+    if running.unseen:
+        reasons.append("fix in; whether old code runs is not known")
+        return _risk(Level.LOW, reasons, running, direct, confidence)
+    if running.unattributed:
+        reasons.append(f"fix in; {running.unattributed} maps an old copy, its package unknown")
+        return _risk(Level.LOW, reasons, running, direct, confidence)
+    if running.partial:
+        unreadable = running.unreadable or "some processes"
+        reasons.append(f"fix in; {unreadable} could not be read: may run old code")
+        return _risk(Level.LOW, reasons, running, direct, confidence)
+    reasons.append("fix in; nothing runs the old code")
+    return _risk(Level.NONE, reasons, running, direct, confidence)
 
 
 def _risk(

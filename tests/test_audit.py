@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import socket
 import subprocess
 import time
@@ -322,3 +323,118 @@ def test_this_machine_with_the_libssl3_profile(s_server: int) -> None:
     # nothing is ranked "none" on a partial view of /proc (this sandbox hides pid 1)
     if report["summary"]["partial"]:
         assert all(entry["risk"]["level"] != "none" for entry in report["packages"])
+
+
+def raspbian_with_dpkg_log(directory: Path) -> Path:
+    """The raspbian-wheezy root with the dpkg.log of its Heartbleed upgrade: deb7u4 (vulnerable,
+    before the changelog's fix in deb7u5) installed, then replaced by the installed
+    1.0.1e-2+rvt+deb7u11; the older lines rotated and gzipped as logrotate leaves them."""
+    import gzip
+    import shutil
+
+    root = directory / "root"
+    shutil.copytree(FIXTURES / "heartbleed/raspbian-wheezy/root", root, symlinks=True)
+    log = root / "var/log"
+    log.mkdir(parents=True, exist_ok=True)
+    with gzip.open(log / "dpkg.log.2.gz", "wt") as handle:
+        handle.write(
+            "2014-03-02 10:00:00 install libssl1.0.0:armhf <none> 1.0.1e-2+deb7u4\n"
+            "2014-03-02 10:00:01 status installed libssl1.0.0:armhf 1.0.1e-2+deb7u4\n"
+        )
+    (log / "dpkg.log").write_text(
+        "2014-04-08 09:30:00 upgrade libssl1.0.0:armhf 1.0.1e-2+deb7u4 1.0.1e-2+rvt+deb7u11\n"
+        "2014-04-08 09:30:02 status installed libssl1.0.0:armhf 1.0.1e-2+rvt+deb7u11\n"
+    )
+    return root
+
+
+def test_vulnerable_window_from_dpkg_log(tmp_path: Path) -> None:
+    """Issue 21, 9: the audit says when the library was vulnerable, from dpkg's log, with the
+    log lines as evidence, in the text and in the JSON (an optional field, valid to the schema)."""
+    root = raspbian_with_dpkg_log(tmp_path)
+    args = ("audit", "--root", root, "--profile", "heartbleed", "--fail-on", "critical")
+    done = run_depgraph(*args, "--format", "json")
+    assert done.status == 0, done.stderr
+    report = json.loads(done.stdout)
+    jsonschema.validate(report, SCHEMA)
+    (library,) = report["library"]
+    assert library["state"] == "fixed-backport"
+    window = library["vulnerable_window"]
+    assert window["versions"] == ["1.0.1e-2+deb7u4"]
+    assert window["replaced_by"] == "1.0.1e-2+rvt+deb7u11"
+    assert window["from"].startswith("2014-03-02T10:00:00")
+    assert window["to"].startswith("2014-04-08T09:30:00")
+    log = root / "var/log"
+    assert [(e["path"], e["line"]) for e in window["evidence"]] == [
+        (str(log / "dpkg.log.2.gz"), 1),
+        (str(log / "dpkg.log"), 1),
+    ]
+    text = run_depgraph(*args).stdout
+    assert (
+        "vulnerable from 2014-03-02 10:00:00 (1.0.1e-2+deb7u4) to 2014-04-08 09:30:00\n"
+        "    (1.0.1e-2+rvt+deb7u11)"
+    ) in text
+    # without the log, nothing is claimed
+    (log / "dpkg.log").unlink()
+    (log / "dpkg.log.2.gz").unlink()
+    bare = json.loads(run_depgraph(*args, "--format", "json").stdout)
+    assert "vulnerable_window" not in bare["library"][0]
+
+
+def test_unreadable_processes_are_named_as_root() -> None:
+    """Issue 21, 8: run as root, a process whose maps stay unreadable (this sandbox's pid 1, in a
+    namespace above ours) is named with its pid, name and errno, never "not root?"."""
+    from depgraph.runtime.library import library_files
+    from depgraph.runtime.scan import scan_processes, unreadable_sentence
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    library = library_files(Path("/"), "libssl3")
+    if library is None:
+        pytest.skip("libssl3 is not installed on this machine")
+    scan = scan_processes(library, with_sockets=False)
+    if not scan.partial:
+        pytest.skip("every process is readable here")
+    done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    report = json.loads(done.stdout)
+    (warning,) = [w for w in report["warnings"] if "could not be read" in w]
+    for pid, name in scan.unreadable:
+        assert f"pid {pid} ({name}): " in warning, warning
+    assert "not root" not in warning and "permission denied even as root" in warning
+    assert unreadable_sentence([scan]).startswith(f"{len(scan.unreadable)} process")
+    text = run_depgraph("audit", "--profile", "openssl-cve-2022-3602").stdout
+    assert "not root?" not in text
+
+
+def test_a_not_affected_library_says_so_unless_dpkg_log_shows_a_downgrade(tmp_path: Path) -> None:
+    """Issue 21, 8 (xz-backdoor): this machine's liblzma5 5.4.1 predates the backdoor, so its
+    dependents are "not affected" (never "fix in; ... may run old code"); but when dpkg's log shows
+    a 5.6.1 on disk before it (a downgrade), a process may still hold that one: not none."""
+    import shutil
+
+    if not Path("/var/lib/dpkg/info/liblzma5:amd64.list").is_file():
+        pytest.skip("liblzma5 is not installed here")
+    root = tmp_path / "root"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    shutil.copy2("/var/lib/dpkg/status", root / "var/lib/dpkg/status")
+    (root / "etc").mkdir()
+    shutil.copy2("/etc/os-release", root / "etc/os-release")
+    args = ("audit", "--root", root, "--profile", "xz-backdoor", "--format", "json")
+    report = json.loads(run_depgraph(*args, "--fail-on", "critical").stdout)
+    (library,) = report["library"]
+    if library["state"] != "not-affected":
+        pytest.skip(f"this machine's liblzma5 is {library['state']}")
+    assert {p["risk"]["level"] for p in report["packages"]} == {"none"}
+    assert {r for p in report["packages"] for r in p["risk"]["reasons"]} == {
+        "not affected: the installed version predates the bug"
+    }
+    (root / "var/log").mkdir()
+    (root / "var/log/dpkg.log").write_text(
+        "2024-03-28 10:00:00 install liblzma5:amd64 <none> 5.6.1-1\n"
+        "2024-03-28 10:00:01 status installed liblzma5:amd64 5.6.1-1\n"
+        f"2024-03-29 18:00:00 upgrade liblzma5:amd64 5.6.1-1 {library['version']}\n"
+        f"2024-03-29 18:00:01 status installed liblzma5:amd64 {library['version']}\n"
+    )
+    report = json.loads(run_depgraph(*args, "--fail-on", "critical").stdout)
+    assert report["library"][0]["state"] == "not-affected"
+    assert "none" not in {p["risk"]["level"] for p in report["packages"]}

@@ -20,6 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from depgraph.audit import _VersionJudge, old_copy
+from depgraph.diagnostics import Diagnostics
+from depgraph.dpkg_log import exposure_history
+from depgraph.load import SourceOptions, open_index
+from depgraph.model import Component, Role
+from depgraph.profiles import load_profile
+from depgraph.risk import Level, LibraryState, OldCopy, Risk, Running, assess
 from depgraph.runtime.library import library_files
 from depgraph.runtime.maps import MappingState
 from depgraph.runtime.scan import ProcessExposure, Reason, scan_processes
@@ -344,3 +351,198 @@ def test_restart_path_imports_nothing_heavy() -> None:
         "debian_inspector",
     ):
         assert not any(name == heavy or name.startswith(heavy + ".") for name in imported), heavy
+
+
+# --- the version of an old copy, from dpkg's log (issue 21, 1) -----------------------------------
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def dpkg_log_root(directory: Path, *entries: tuple[float, str, str, str]) -> Path:
+    """A fake root whose ``var/log/dpkg.log`` holds dpkg's real lines for libssl3 (``ACTION
+    libssl3:amd64 OLD NEW`` and the status lines that follow) at the given moments."""
+    log = directory / "var/log"
+    log.mkdir(parents=True)
+    lines = []
+    for moment, action, old, new in entries:
+        stamp = _stamp(moment)
+        lines += [
+            f"{stamp} startup archives unpack",
+            f"{stamp} {action} libssl3:amd64 {old} {new}",
+            f"{stamp} status half-installed libssl3:amd64 {new}",
+            f"{stamp} status unpacked libssl3:amd64 {new}",
+            f"{stamp} configure libssl3:amd64 {new} <none>",
+            f"{stamp} status installed libssl3:amd64 {new}",
+        ]
+    (log / "dpkg.log").write_text("\n".join(lines) + "\n")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def judge() -> _VersionJudge:
+    """The fix check's verdict on any version of this machine's libssl3 (its real changelog),
+    under the openssl-cve-2022-3602 profile (vulnerable from 3.0.0 to 3.0.6)."""
+    if not list(Path("/var/lib/dpkg/info").glob("libssl3*.list")):
+        pytest.skip("libssl3 is not installed on this machine")
+    index = open_index(SourceOptions(root=Path("/")), Diagnostics(strict=False))
+    return _VersionJudge(load_profile("openssl-cve-2022-3602"), index, Path("/"), None)
+
+
+def judged_copy(process: ProcessExposure, root: Path, judge: _VersionJudge) -> OldCopy:
+    history = exposure_history(root, "libssl3")
+    return old_copy(process, "libssl3", root, history, {}, judge)
+
+
+def as_reachable_server(copy: OldCopy) -> Risk:
+    """The risk of a TLS server listening on all addresses whose process maps ``copy``, with the
+    installed library fixed (the repro: a later libssl3 update replaced the file under it)."""
+    running = Running(maps_library=True, stale=True, old_copy=copy, listening_public=True)
+    return assess(
+        library=LibraryState.FIXED,
+        role=Role.SERVER,
+        component=Component.LIBSSL,
+        vulnerable_component=Component.LIBCRYPTO,
+        running=running,
+    )
+
+
+def test_old_copy_installed_fixed_before_the_process_started_is_low(
+    spawn: Spawn, tmp_path: Path, judge: _VersionJudge
+) -> None:
+    """dpkg.log: 3.0.7-1 (past the vulnerable 3.0.0-3.0.6) was on disk when the process started;
+    a later upgrade replaced it. The process runs fixed code: a restart due, not critical."""
+    process, copy = load_copy(spawn, tmp_path)
+    copy.unlink()
+    found = scanned(process.pid)
+    assert found.started is not None and found.reason is Reason.DELETED
+    root = dpkg_log_root(
+        tmp_path / "root",
+        (found.started - 7200, "install", "<none>", "3.0.7-1"),
+        (found.started + 5, "upgrade", "3.0.7-1", "3.0.19-1~deb12u2"),
+    )
+    judged = judged_copy(found, root, judge)
+    assert (judged.version, judged.state) == ("3.0.7-1", LibraryState.FIXED)
+    assert judged.describe() == "maps an older copy (3.0.7-1, fixed)"
+    log = str(root / "var/log/dpkg.log")
+    assert (judged.evidence[0].path, judged.evidence[0].line) == (log, 2)  # the install line
+    risk = as_reachable_server(judged)
+    assert risk.level is Level.LOW
+    assert risk.reasons[0].startswith("maps an older copy (3.0.7-1, fixed): restart it")
+
+
+def test_old_copy_installed_vulnerable_stays_critical(
+    spawn: Spawn, tmp_path: Path, judge: _VersionJudge
+) -> None:
+    process, copy = load_copy(spawn, tmp_path)
+    copy.unlink()
+    found = scanned(process.pid)
+    assert found.started is not None
+    root = dpkg_log_root(
+        tmp_path / "root",
+        (found.started - 7200, "install", "<none>", "3.0.5-1"),
+        (found.started + 5, "upgrade", "3.0.5-1", "3.0.19-1~deb12u2"),
+    )
+    judged = judged_copy(found, root, judge)
+    assert judged.version == "3.0.5-1"
+    # 3.0.5 is in the range, and below bookworm's first fixed version 3.0.7-1 (the release is read
+    # from this machine, the table from the profile)
+    assert judged.state is LibraryState.VULNERABLE
+    assert judged.describe() == "maps an older copy (3.0.5-1, vulnerable)"
+    assert as_reachable_server(judged).level is Level.CRITICAL
+
+
+def test_old_copy_of_a_process_older_than_the_log_is_unknown(
+    spawn: Spawn, tmp_path: Path, judge: _VersionJudge
+) -> None:
+    """The log begins after the process started: the version it loaded cannot be told."""
+    process, copy = load_copy(spawn, tmp_path)
+    copy.unlink()
+    found = scanned(process.pid)
+    assert found.started is not None
+    root = dpkg_log_root(
+        tmp_path / "root", (found.started + 5, "upgrade", "3.0.7-1", "3.0.19-1~deb12u2")
+    )
+    judged = judged_copy(found, root, judge)
+    assert (judged.version, judged.state) == (None, LibraryState.UNKNOWN)
+    assert "before the oldest entry of libssl3 in dpkg's log" in judged.why
+    risk = as_reachable_server(judged)
+    assert risk.level is Level.CRITICAL  # counted as vulnerable, and the reason says why
+    assert "could not be told" in risk.reasons[0] and "counted as vulnerable" in risk.reasons[0]
+    # and without any dpkg log at all
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    judged = judged_copy(found, bare, judge)
+    assert (
+        judged.state is LibraryState.UNKNOWN and judged.why == f"no dpkg log under {bare}/var/log"
+    )
+
+
+def test_audit_of_a_server_whose_libssl_was_replaced_under_it(
+    spawn: Spawn, tmp_path: Path, throwaway_certificate: tuple[Path, Path]
+) -> None:
+    """The repro of issue 21: ``openssl s_server`` loads a copy of libssl.so.3 and libcrypto.so.3
+    that is then deleted; this machine's dpkg.log shows the installed libssl3 (fixed for
+    CVE-2022-3602) already on disk when it started. The audit says it maps an older, fixed copy:
+    low, and ``--fail-on high`` does not fire because of it."""
+    history = exposure_history(Path("/"), "libssl3")
+    current = history.current()
+    if current is None or current.installed is None or current.installed > time.time() - 5:
+        pytest.skip("this machine's dpkg.log does not show when the installed libssl3 came")
+    libraries = tmp_path / "lib"
+    libraries.mkdir()
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        shutil.copy2(LIBSSL.parent / name, libraries / name)
+    key, cert = throwaway_certificate
+    port = free_port()
+    server = spawn(
+        require_tool("openssl"), "s_server", "-accept", f"127.0.0.1:{port}",
+        "-key", key, "-cert", cert, "-quiet",
+        stdin=subprocess.DEVNULL, env={**os.environ, "LD_LIBRARY_PATH": str(libraries)},
+    )  # fmt: skip
+    wait_listening(port, server)
+    for name in ("libssl.so.3", "libcrypto.so.3"):
+        (libraries / name).unlink()
+    done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    report = json.loads(done.stdout)
+    found = entry(report, server.pid)
+    assert found["deleted"] is True and found["package"] == "openssl"
+    copy = found["old_copy"]
+    assert isinstance(copy, dict)
+    assert (copy["version"], copy["state"]) == (current.version, "fixed")
+    assert copy["text"] == f"maps an older copy ({current.version}, fixed)"
+    assert any(e.get("path") == current.evidence[0].path for e in copy["evidence"])
+    (openssl,) = [p for p in report["packages"] if p["package"] == "openssl"]
+    assert openssl["risk"]["level"] == "low", openssl["risk"]
+    assert openssl["risk"]["reasons"][0].startswith(f"maps an older copy ({current.version}")
+    assert report["summary"]["highest_risk"] not in ("critical", "high"), report["summary"]
+    table = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--fail-on", "high")
+    assert table.status == 0, table.stdout
+    assert f"maps an older copy ({current.version}, fixed)" in table.stdout
+
+
+def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> None:
+    """A process of no package (a copied interpreter) maps a deleted copy of libssl.so.3 that
+    dpkg's log shows fixed when it started: a restart due (low), not "affected / high", and no
+    dependent is told that this process may be its old code."""
+    history = exposure_history(Path("/"), "libssl3")
+    current = history.current()
+    if current is None or current.installed is None or current.installed > time.time() - 5:
+        pytest.skip("this machine's dpkg.log does not show when the installed libssl3 came")
+    interpreter = tmp_path / "stray-python"
+    shutil.copy2(Path(sys.executable).resolve(), interpreter)
+    copy = tmp_path / "libssl.so.3"
+    shutil.copy2(LIBSSL, copy)
+    process = spawn(interpreter, "-c", LOADER, copy)
+    wait_loaded(process)
+    copy.unlink()
+    done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    report = json.loads(done.stdout)
+    found = entry(report, process.pid)
+    assert found["package"] is None and found["deleted"] is True
+    assert found["old_copy"]["state"] == "fixed"  # type: ignore[index]
+    assert report["summary"]["highest_risk"] == "low", report["summary"]
+    assert report["summary"]["affected"] is False
+    reasons = [r for p in report["packages"] for r in p["risk"]["reasons"]]
+    assert not any(f"pid {process.pid}" in reason for reason in reasons)

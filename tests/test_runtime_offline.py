@@ -475,3 +475,37 @@ def test_other_device_numbers_without_map_files_are_unknown_not_replaced() -> No
     assert mapping_state(mapped, (8, 1, 4242)) is MappingState.CURRENT
     assert mapping_state(mapped, (0, 47, 4242), "/proc/1/map_files/none") is MappingState.UNKNOWN
     assert mapping_state(mapped, (8, 1, 999), "/proc/1/map_files/none") is MappingState.REPLACED
+
+
+def test_unreadable_processes_say_why_for_each_privilege() -> None:
+    """Issue 21, 8: "not root?" only when not root; as root, the errno and what it means."""
+    import errno
+
+    from depgraph.runtime.library import LibraryFiles
+    from depgraph.runtime.scan import RuntimeScan, unreadable_sentence, unreadable_words
+
+    library = LibraryFiles("libssl3", frozenset({"libssl.so.3"}))
+
+    def scan(privilege: str, errors: tuple[int, ...] = (errno.EACCES,)) -> RuntimeScan:
+        return RuntimeScan(
+            library, (), 10, ((1, "init"),), "/proc", True,
+            unreadable_errors=errors, privilege=privilege,
+        )  # fmt: skip
+
+    assert unreadable_words([scan("root")]) == (
+        "pid 1 (init): permission denied even as root (another user namespace or a protected "
+        "process)"
+    )
+    assert unreadable_words([scan("not root")]) == "pid 1 (init): permission denied (not root)"
+    assert unreadable_words([scan("root without CAP_SYS_PTRACE")]) == (
+        "pid 1 (init): permission denied (root without CAP_SYS_PTRACE)"
+    )
+    assert unreadable_words([scan("root", (errno.EIO,))]) == "pid 1 (init): input/output error"
+    assert (
+        unreadable_words([scan("", ())]) == "pid 1 (init): unreadable when the processes were saved"
+    )
+    # one pid once, though each library's scan saw it
+    assert unreadable_sentence([scan("root"), scan("root")]).startswith(
+        "1 process could not be read: pid 1 (init): "
+    )
+    assert unreadable_words([scan("root")], why=False) == "pid 1 (init)"

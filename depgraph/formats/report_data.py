@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from depgraph.audit import AuditReport, Dependent
+from depgraph.fixcheck import LibraryVerdict
 from depgraph.model import Evidence
 from depgraph.remediation import Step
+from depgraph.runtime.report import window_entry
 
 SCHEMA = "depgraph/report/v1"
 
@@ -42,6 +44,15 @@ def package_entry(dependent: Dependent) -> dict[str, Any]:
     }
 
 
+def library_entry(report: AuditReport, verdict: LibraryVerdict) -> dict[str, Any]:
+    """One ``library`` item, with the window dpkg's log shows it vulnerable in (an addition)."""
+    entry = verdict.to_report()
+    window = report.window(verdict.package)
+    if window is not None:
+        entry["vulnerable_window"] = window_entry(window)
+    return entry
+
+
 def report_data(report: AuditReport, steps: tuple[Step, ...]) -> dict[str, Any]:
     """The whole report-v1 document."""
     from depgraph.runtime.report import process_entry
@@ -55,9 +66,9 @@ def report_data(report: AuditReport, steps: tuple[Step, ...]) -> dict[str, Any]:
         "schema": SCHEMA,
         "profile": profile,
         "source": {"kind": report.source_kind, "description": report.source},
-        "library": [verdict.to_report() for verdict in report.libraries],
+        "library": [library_entry(report, verdict) for verdict in report.libraries],
         "packages": [package_entry(d) for d in report.dependents],
-        "processes": [process_entry(p) for p in processes],
+        "processes": [process_entry(p, report.old_copy(p)) for p in processes],
         "actions": [step.to_report() for step in steps],
         "summary": {
             "affected": report.affected,

@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 from depgraph import __version__
-from depgraph.audit import AuditReport, Dependent, runs_old_code, vulnerable_component
+from depgraph.audit import AuditReport, Dependent, vulnerable_component
 from depgraph.fixcheck import FixState, LibraryVerdict
 from depgraph.model import Component, Role
 from depgraph.remediation import Step
@@ -108,7 +108,7 @@ def dependent_verdict(
     role = dependent.role
     reasons = "; ".join(dependent.risk.reasons)
     component = vulnerable_component(report.profile)
-    if any(runs_old_code(p, component) for p in dependent.processes):
+    if any(report.runs_vulnerable_old_code(p) for p in dependent.processes):
         return Verdict("affected", note=reasons)
     spared = _spared(dependent, component)
     if spared is not None:

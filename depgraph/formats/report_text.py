@@ -7,6 +7,7 @@ import os
 from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.remediation import Step
+from depgraph.runtime.scan import unreadable_sentence
 
 EVIDENCE_SHOWN = 3
 
@@ -41,6 +42,10 @@ def library_lines(report: AuditReport) -> list[str]:
             lines.append(f"  - {evidence.kind}: {evidence.detail}{where}")
         for conflict in verdict.conflicts:
             lines.append(f"  ! {conflict}")
+        window = report.window(verdict.package)
+        if window is not None:
+            where = ", ".join(f"{shown(e.path)}:{e.line}" for e in window.evidence if e.path)
+            lines.append(f"  {window.describe()} ({where})")
     if not report.installed:
         names = ", ".join(report.profile.libraries)
         lines.append(
@@ -95,13 +100,15 @@ def process_lines(report: AuditReport) -> list[str]:
             name = process.exe or process.command or "?"
             where = process.unit or process.container or "no unit"
             listening = ", ".join(str(x) for x in process.listening or ()) or "-"
+            copy = report.old_copy(process)
             lines.append(
                 f"pid {process.pid} {name} ({who}, {where}): {process.library_path} "
-                f"{process.reason.value}; listening {listening}"
+                f"{process.reason.value}{f'; {copy.describe()}' if copy else ''}; "
+                f"listening {listening}"
             )
-    if any(scan.partial for scan in report.runtime):
-        count = sum(len(scan.unreadable) for scan in report.runtime)
-        lines.append(f"{count} processes could not be read (not root?): the view is partial")
+    unreadable = unreadable_sentence(report.runtime)
+    if unreadable:
+        lines.append(f"{unreadable}: the view is partial")
     return lines
 
 

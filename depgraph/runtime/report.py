@@ -12,6 +12,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from depgraph.dpkg_log import VulnerableWindow
+    from depgraph.model import Evidence
+    from depgraph.risk import OldCopy
     from depgraph.runtime.plan import Action
     from depgraph.runtime.scan import ProcessExposure, RuntimeScan
 
@@ -24,8 +27,51 @@ def _when(seconds: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
 
 
-def process_entry(process: ProcessExposure) -> dict[str, Any]:
-    """One report-v1 ``processes`` entry."""
+def _evidence(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            k: v
+            for k, v in (("kind", e.kind), ("detail", e.detail), ("path", e.path), ("line", e.line))
+            if v is not None
+        }
+        for e in evidence
+    ]
+
+
+def window_entry(window: VulnerableWindow) -> dict[str, Any]:
+    """report-v1 ``library[].vulnerable_window`` (an addition): when dpkg's log shows a vulnerable
+    version on disk (``from`` null: before the oldest log; ``to`` null: still installed)."""
+    return {
+        "from": _when(window.start),
+        "to": _when(window.end),
+        "versions": list(window.versions),
+        "replaced_by": window.replaced_by,
+        "text": window.describe(),
+        "evidence": _evidence(window.evidence),
+    }
+
+
+def old_copy_entry(copy: OldCopy) -> dict[str, Any]:
+    """report-v1 ``processes[].old_copy`` (an addition): the version of the deleted or replaced
+    copy, from dpkg's log, and the fix check's verdict on it."""
+    return {
+        "version": copy.version,
+        "state": copy.state.value,
+        "text": copy.describe(),
+        "why": copy.why or None,
+        "evidence": _evidence(copy.evidence),
+    }
+
+
+def process_entry(process: ProcessExposure, old_copy: OldCopy | None = None) -> dict[str, Any]:
+    """One report-v1 ``processes`` entry (``old_copy``: the judged old copy it maps, if any)."""
+    entry = _process_entry(process)
+    if old_copy is not None:
+        entry["old_copy"] = old_copy_entry(old_copy)
+    return entry
+
+
+def _process_entry(process: ProcessExposure) -> dict[str, Any]:
     return {
         "pid": process.pid,
         "exe": process.exe,
@@ -47,19 +93,7 @@ def process_entry(process: ProcessExposure) -> dict[str, Any]:
         "listening_known": process.listening is not None,
         "listening_scope": process.scope.value if process.scope else None,
         "exe_deleted": process.exe_deleted,
-        "evidence": [
-            {
-                k: v
-                for k, v in (
-                    ("kind", e.kind),
-                    ("detail", e.detail),
-                    ("path", e.path),
-                    ("line", e.line),
-                )
-                if v is not None
-            }
-            for e in process.evidence
-        ],
+        "evidence": _evidence(process.evidence),
     }
 
 

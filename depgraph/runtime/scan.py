@@ -148,6 +148,10 @@ class RuntimeScan:
     source: str
     live: bool
     notes: tuple[str, ...] = field(default=())
+    unreadable_errors: tuple[int, ...] = ()
+    """The errno of each ``unreadable`` process's maps (parallel; empty for saved views)."""
+    privilege: str = ""
+    """``root``, ``root without CAP_SYS_PTRACE`` or ``not root`` (a live scan; else empty)."""
 
     @property
     def partial(self) -> bool:
@@ -311,7 +315,7 @@ def scan_processes(
 
         raise SourceError(proc_text, f"cannot list processes: {error.strerror or error}") from None
     matched: list[tuple[int, tuple[Mapping, ...]]] = []
-    unreadable: list[int] = []
+    unreadable: dict[int, int] = {}
     scanned = 0
     for name in names:
         if not name.isdigit():
@@ -321,13 +325,10 @@ def scan_processes(
             continue
         try:
             data = _read(f"{proc_text}/{name}/maps")
-        except PermissionError:
-            unreadable.append(pid)
-            continue
         except OSError as error:
             if error.errno in _GONE:
                 continue  # exited while we looked
-            unreadable.append(pid)
+            unreadable[pid] = error.errno or errno.EIO
             continue
         if not data:
             continue  # a kernel thread or a zombie: no user memory
@@ -348,16 +349,97 @@ def scan_processes(
         only_needing_restart,
     )
     named = []
+    errors = []
     for pid in sorted(unreadable):
         fields = _stat_fields(proc_text, pid)
         if fields is not None:  # still there
             named.append((pid, fields[0]))
+            errors.append(unreadable[pid])
     notes = []
     if live and _hidepid(proc_text):
         notes.append(f"{proc_text} is mounted with hidepid: other users' processes are not listed")
     return RuntimeScan(
-        library, processes, scanned + len(named), tuple(named), proc_text, live, tuple(notes)
+        library,
+        processes,
+        scanned + len(named),
+        tuple(named),
+        proc_text,
+        live,
+        tuple(notes),
+        unreadable_errors=tuple(errors),
+        privilege=_privilege() if live else "",
     )
+
+
+def _start_time(fields: list[str], boot: float | None) -> float | None:
+    """Seconds since the epoch the process started: ``stat`` field 22 (``starttime``, clock ticks
+    after boot; ``fields`` begin at field 3) plus ``btime`` (proc(5))."""
+    if boot is None or len(fields) <= 19 or not fields[19].isdigit():
+        return None
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+CAP_SYS_PTRACE = 19
+"""capabilities(7): reading another user's (or a more privileged) process's maps needs it."""
+
+
+def _privilege() -> str:
+    """``root``, ``root without CAP_SYS_PTRACE`` or ``not root``: why maps may be unreadable."""
+    if os.geteuid() != 0:
+        return "not root"
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("CapEff:") and not (
+                    int(line.split()[1], 16) >> CAP_SYS_PTRACE & 1
+                ):
+                    return "root without CAP_SYS_PTRACE"
+    except (OSError, ValueError, IndexError):
+        pass
+    return "root"
+
+
+def unreadable_words(
+    scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 3, *, why: bool = True
+) -> str:
+    """The processes whose maps could not be read, in words: pid, name and why (``pid 1
+    (process_api): permission denied even as root (another user namespace or a protected
+    process)``, or without ``why`` only ``pid 1 (process_api)``); empty when every process was
+    read. Each pid once, though every scan saw it."""
+    seen: dict[int, str] = {}
+    for scan in scans:
+        errors = scan.unreadable_errors or (None,) * len(scan.unreadable)
+        for (pid, name), code in zip(scan.unreadable, errors, strict=True):
+            if pid not in seen:
+                seen[pid] = f"pid {pid} ({name})" + (_why_unreadable(scan, code) if why else "")
+    if not seen:
+        return ""
+    words = ", ".join(list(seen.values())[:shown])
+    more = len(seen) - shown
+    return words + (f" and {more} more" if more > 0 else "")
+
+
+def unreadable_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
+    """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``;
+    empty when every process was read."""
+    count = len({pid for scan in scans for pid, _ in scan.unreadable})
+    if not count:
+        return ""
+    noun = "process" if count == 1 else "processes"
+    return f"{count} {noun} could not be read: {unreadable_words(scans, shown)}"
+
+
+def _why_unreadable(scan: RuntimeScan, code: int | None) -> str:
+    if code is None:  # a saved view (a snapshot) names the processes, not the errors
+        return ": unreadable when the processes were saved"
+    error = os.strerror(code).lower()
+    if code in (errno.EACCES, errno.EPERM) and scan.privilege:
+        if scan.privilege != "root":
+            return f": {error} ({scan.privilege})"
+        # proc(5): reading maps needs ptrace access, which a process of a more privileged
+        # namespace (the host's init seen from a container, a protected process) refuses to root
+        return f": {error} even as root (another user namespace or a protected process)"
+    return f": {error}"
 
 
 def _hidepid(proc: str) -> bool:
@@ -388,7 +470,6 @@ def _describe(
     if not matched:
         return ()
     boot = _boot_time(proc)
-    ticks = os.sysconf("SC_CLK_TCK")
     found: list[ProcessExposure] = []
     tools: tuple[Any, Any, Any] | None = None
     for pid, mappings in matched:
@@ -396,9 +477,7 @@ def _describe(
         if fields is None:
             continue  # exited
         command, rest = fields
-        started = None
-        if boot is not None and len(rest) > 19 and rest[19].isdigit():
-            started = boot + int(rest[19]) / ticks
+        started = _start_time(rest, boot)
         ordered, states = _states(mappings, pid, proc, identities, started)
         reason = _state_reason(states, vulnerable)
         if only_needing_restart and reason in (Reason.CURRENT, Reason.UNKNOWN):
