@@ -219,6 +219,9 @@ def _idle_server(running: Running) -> str:
         if running.sockets_unknown:
             return "TLS server running; its sockets could not be read"
         return "TLS server running, not listening"
+    if running.unseen:
+        # saved lists, a tree that is not this system: "not running" would be a guess
+        return "TLS server; whether it runs was not looked at"
     if running.partial:
         unreadable = running.unreadable or "some processes"
         return f"TLS server; not seen running, but {unreadable} could not be read"
