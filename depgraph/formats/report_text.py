@@ -92,7 +92,8 @@ def running(dependent: Dependent, report: AuditReport) -> str:
 
 
 def process_lines(report: AuditReport) -> list[str]:
-    """The processes that keep an old or vulnerable copy of the library in memory."""
+    """The processes that keep an old or vulnerable copy of the library in memory (the processes
+    that could not be read are not among them: see ``unreadable_line``)."""
     lines = []
     for scan in report.runtime:
         for process in scan.to_restart:
@@ -106,10 +107,14 @@ def process_lines(report: AuditReport) -> list[str]:
                 f"{process.reason.value}{f'; {copy.describe()}' if copy else ''}; "
                 f"listening {listening}"
             )
-    unreadable = unreadable_sentence(report.runtime)
-    if unreadable:
-        lines.append(f"{unreadable}: the view is partial")
     return lines
+
+
+def unreadable_line(report: AuditReport) -> str:
+    """``1 process could not be read: pid 1 (...): the view is partial``, or empty: shown on its
+    own, not under a heading that says they still run the old library (nothing says they do)."""
+    unreadable = unreadable_sentence(report.runtime)
+    return f"{unreadable}: the view is partial" if unreadable else ""
 
 
 def package_cell(dependent: Dependent) -> str:
