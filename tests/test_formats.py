@@ -186,3 +186,21 @@ def test_a_fixed_library_with_processes_not_looked_at_is_not_called_not_affected
     assert "may still run the old library" in text
     assert "heartbleed: fixed on disk (running processes not looked at);" in text
     assert "not affected" not in text
+
+
+def test_a_fixed_library_is_called_fixed_and_only_a_never_affected_one_not_affected(
+    tmp_path: Path,
+) -> None:
+    """raspbian-wheezy's libssl1.0.0 had Heartbleed and has the backport: with the stale grep's
+    maps showing the library mapped but no longer deleted, nothing runs the old code, and the
+    summary says 'fixed' (it was affected before the upgrade), not 'not affected'. Ubuntu 9.04,
+    without libssl1.0.0, was never affected: 'not affected'."""
+    stale = (AUDIT / "raspbian-wheezy-stale/maps.txt").read_text(encoding="utf-8")
+    maps = tmp_path / "maps.txt"
+    maps.write_text(stale.replace(" (deleted)", ""), encoding="utf-8")
+    text = _text_report("--root", scenario("raspbian-wheezy"), "--maps", maps)
+    assert "library fixed-backport" in text and "fix in; nothing runs the old code" in text
+    assert "heartbleed: fixed; highest risk none;" in text
+    assert "not affected" not in text
+    never = _text_report("--root", scenario("ubuntu-9.04-armel"))
+    assert "heartbleed: not affected; highest risk none; library not-installed" in never

@@ -142,18 +142,25 @@ def summary_line(report: AuditReport) -> str:
     states = ", ".join(sorted({v.state.value for v in report.libraries})) or "no library"
     partial = any(scan.partial for scan in report.runtime)
     tail = " (partial view of processes)" if partial else ""
-    affected = "AFFECTED" if report.affected else "not affected"
-    fixed = (FixState.FIXED, FixState.FIXED_BACKPORT)
-    if (
-        not report.affected
-        and not report.runtime
-        and any(v.state in fixed for v in report.installed)
-    ):
-        # the plan says processes started before the upgrade may still run the old code
-        affected = "fixed on disk (running processes not looked at)"
+    affected = "AFFECTED" if report.affected else _unaffected(report, partial)
     if any(v.state is FixState.UNKNOWN for v in report.libraries):
         affected = "UNKNOWN (could not tell)"
     return (
         f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
         f"{len(report.dependents)} dependents ({shown}){tail}"
     )
+
+
+def _unaffected(report: AuditReport, partial: bool) -> str:
+    """The summary's word when nothing is affected: ``fixed`` for a library that had the bug and
+    has the fix now (its vulnerable window may be printed above), and how much of the running
+    code was seen; ``not affected`` only when no installed version ever had the bug."""
+    fixed = (FixState.FIXED, FixState.FIXED_BACKPORT)
+    if not any(v.state in fixed for v in report.installed):
+        return "not affected"
+    if not report.runtime:
+        # the plan says processes started before the upgrade may still run the old code
+        return "fixed on disk (running processes not looked at)"
+    if partial:
+        return "fixed on disk (some processes could not be read)"
+    return "fixed"
