@@ -204,3 +204,18 @@ def test_a_fixed_library_is_called_fixed_and_only_a_never_affected_one_not_affec
     assert "not affected" not in text
     never = _text_report("--root", scenario("ubuntu-9.04-armel"))
     assert "heartbleed: not affected; highest risk none; library not-installed" in never
+
+
+def test_the_summary_names_the_process_its_highest_risk_comes_from() -> None:
+    """raspbian-wheezy-stale: every dependent is low, and the 'high' comes from pid 2214, whose
+    package is unknown and whose old copy's version cannot be told: the summary says so instead
+    of 'highest risk high' beside '11 low' alone."""
+    args = (AUDIT / "raspbian-wheezy-stale/args").read_text().split("\n")[:-1]
+    run = run_depgraph("audit", *args, "--format", "json")
+    levels = {p["risk"]["level"] for p in json.loads(run.stdout)["packages"]}
+    assert levels == {"low"}, levels
+    text = _text_report(*args)
+    assert "highest risk high;" in text
+    assert (
+        "11 dependents (11 low); 1 process outside the dependents maps an old copy (high)" in text
+    )

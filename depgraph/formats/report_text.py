@@ -147,8 +147,23 @@ def summary_line(report: AuditReport) -> str:
         affected = "UNKNOWN (could not tell)"
     return (
         f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
-        f"{len(report.dependents)} dependents ({shown}){tail}"
+        f"{len(report.dependents)} dependents ({shown}){_stray(report)}{tail}"
     )
+
+
+def _stray(report: AuditReport) -> str:
+    """The processes of no dependent that map an old copy, with the level they add to the highest
+    risk (``AuditReport.highest``): without them, 'highest risk high' beside '11 low' is a riddle."""
+    if not report.stray:
+        return ""
+    level = "high" if any(report.runs_vulnerable_old_code(p) for p in report.stray) else "low"
+    count = len(report.stray)
+    noun = (
+        "process outside the dependents maps"
+        if count == 1
+        else "processes outside the dependents map"
+    )
+    return f"; {count} {noun} an old copy ({level})"
 
 
 def _unaffected(report: AuditReport, partial: bool) -> str:
