@@ -348,11 +348,7 @@ def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -
             revoke = f"Revoke the old certificates once their replacements are installed: {paths}."
             steps.append(Step("revoke-certificates", revoke, tuple(names)))
         return steps
-    detail = (
-        f"{text} No key or certificate path was found in their configuration"
-        f"{'' if report.keys else ' (none read: no configuration at hand)'}: "
-        f"look in the configuration of {_list(names)}."
-    )
+    detail = f"{text} {_no_key_words(report, names)}: look in the configuration of {_list(names)}."
     return [
         Step("rotate-keys", detail, tuple(names)),
         Step(
@@ -361,6 +357,32 @@ def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -
             tuple(names),
         ),
     ]
+
+
+SAVED_LISTS = ("dpkg-list", "dpkg-status", "packages-index", "apt-cache-rdepends")
+"""Source kinds without a tree: no configuration file to read."""
+
+
+def _no_key_words(report: AuditReport, names: list[str]) -> str:
+    """Why no key file is named: the configured files are not there, the configuration holds no
+    path, depgraph does not read that server's configuration (``runtime.keys`` knows eight
+    servers), or there is no configuration at hand (saved lists)."""
+    from depgraph.runtime.keys import servers_for
+
+    missing = sorted({k.path for k in report.keys if not k.exists})
+    if missing:
+        return f"The key and certificate files their configuration names are not there ({_few(missing)})"
+    if report.source_kind in SAVED_LISTS:
+        return "No key or certificate path was found (none read: no configuration at hand)"
+    unread = [name for name in names if not servers_for([name])]
+    read = [name for name in names if name not in unread]
+    why = []
+    if read:
+        # the configuration may be absent from the tree (a minimised image): not "names none"
+        why.append(f"none in what the audited system has of the configuration of {_list(read)}")
+    if unread:
+        why.append(f"depgraph does not read the configuration of {_list(unread)}")
+    return f"No key or certificate path was found ({'; '.join(why)})"
 
 
 def _names(dependents: list[Dependent]) -> list[str]:
