@@ -189,7 +189,7 @@ def _processes(report: AuditReport) -> list[str]:
     return [
         *parts,
         '<section id="processes">',
-        "<h2>Still running the old or vulnerable library</h2>",
+        f"<h2>{escape(report_text.process_heading(report))}</h2>",
         "<ul>",
         *(f"<li>{escape(line)}</li>" for line in lines),
         "</ul>",

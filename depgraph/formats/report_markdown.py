@@ -39,7 +39,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
         lines += ["", f"_{_cell(unreadable)}_"]
     processes = report_text.process_lines(report)
     if processes:
-        lines += ["", "### Still running the old or vulnerable library", ""]
+        lines += ["", f"### {report_text.process_heading(report)}", ""]
         lines += [f"- {_cell(line)}" for line in processes]
     if steps:
         lines += ["", "### What to do now", ""]

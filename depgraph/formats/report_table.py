@@ -48,7 +48,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
         lines += ["", *_wrap(unreadable)]
     processes = report_text.process_lines(report)
     if processes:
-        lines += ["", "Still running the old or vulnerable library:"]
+        lines += ["", *_wrap(f"{report_text.process_heading(report)}:")]
         for line in processes:
             lines += _wrap(f"  {line}")
     if steps:

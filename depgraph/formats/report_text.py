@@ -7,6 +7,7 @@ import os
 from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.remediation import Step
+from depgraph.risk import FIXED_COPY
 from depgraph.runtime.scan import unreadable_sentence
 
 EVIDENCE_SHOWN = 3
@@ -108,6 +109,18 @@ def process_lines(report: AuditReport) -> list[str]:
                 f"listening {listening}"
             )
     return lines
+
+
+def process_heading(report: AuditReport) -> str:
+    """The heading over ``process_lines``: 'old or vulnerable' unless every copy listed is known
+    fixed (dpkg's log at the process's start), which only a restart to load the newest needs."""
+    processes = [p for scan in report.runtime for p in scan.to_restart]
+    copies = [report.old_copy(p) for p in processes]
+    if processes and all(c is not None and c.state in FIXED_COPY for c in copies):
+        return (
+            "Still running an older copy of the library, already fixed (restart to load the newest)"
+        )
+    return "Still running the old or vulnerable library"
 
 
 def unreadable_line(report: AuditReport) -> str:
