@@ -219,3 +219,17 @@ def test_the_summary_names_the_process_its_highest_risk_comes_from() -> None:
     assert (
         "11 dependents (11 low); 1 process outside the dependents maps an old copy (high)" in text
     )
+
+
+def test_the_summary_counts_one_dependent_and_none_in_words() -> None:
+    """The zynq board's libxmlrpc-core-c3 has one reverse dependency (cmake, through its
+    Depends): '1 dependent (1 low)', not '1 dependents'; Ubuntu 9.04 without libssl1.0.0 has
+    'no dependents', not '0 dependents (no dependents)'."""
+    zynq = scenario("ubuntu-12.04-armhf-zynq")
+    args = ("--library", "libxmlrpc-core-c3", "--cve", "CVE-2099-0001", "--fixed-version", "99")
+    run = run_depgraph("audit", "--root", zynq, *args, "--format", "json")
+    assert len(json.loads(run.stdout)["packages"]) == 1
+    one = _text_report("--root", zynq, *args)
+    assert "library vulnerable; 1 dependent (1 low)" in one and "1 dependents" not in one
+    none = _text_report("--root", scenario("ubuntu-9.04-armel"))
+    assert none.endswith("library not-installed; no dependents")

@@ -151,7 +151,9 @@ def summary_line(report: AuditReport) -> str:
     counts: dict[str, int] = {}
     for dependent in report.dependents:
         counts[dependent.risk.level.value] = counts.get(dependent.risk.level.value, 0) + 1
-    shown = ", ".join(f"{n} {level}" for level, n in counts.items()) or "no dependents"
+    count = len(report.dependents)
+    noun = "dependent" if count == 1 else "dependents"
+    shown = f"{count} {noun} ({', '.join(f'{n} {level}' for level, n in counts.items())})"
     states = ", ".join(sorted({v.state.value for v in report.libraries})) or "no library"
     partial = any(scan.partial for scan in report.runtime)
     tail = " (partial view of processes)" if partial else ""
@@ -160,7 +162,7 @@ def summary_line(report: AuditReport) -> str:
         affected = "UNKNOWN (could not tell)"
     return (
         f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
-        f"{len(report.dependents)} dependents ({shown}){_stray(report)}{tail}"
+        f"{shown if count else 'no dependents'}{_stray(report)}{tail}"
     )
 
 
