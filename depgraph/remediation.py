@@ -159,8 +159,8 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if not services:
         # no service is named, but programs started before the upgrade still run the old code
         detail = (
-            f"{text} Running processes were not looked at ({why}) and no dependent is known to "
-            "run as a service: on the host, run 'depgraph restart' as root "
+            f"{text} Running processes were not looked at ({why}) and {_no_service_words(report)}: "
+            "on the host, run 'depgraph restart' as root "
             "and do what it lists, or reboot. Do it after the upgrade, or they load the "
             "vulnerable library again."
         )
@@ -179,6 +179,21 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if commands and report.services is not None:
         detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _no_service_words(report: AuditReport) -> str:
+    """'no dependent is known to run as a service', unless the knowledge base knows one as a
+    daemon where it was scanned (hostapd, which the key steps then name 'if it serves TLS here')."""
+    known = [
+        e.detail
+        for d in report.dependents
+        if d.risk.level is not Level.NONE
+        for e in d.role.evidence
+        if e.kind == "known-daemon"
+    ]
+    if not known:
+        return "no dependent is known to run as a service"
+    return f"the data names no service (the knowledge base says {_list(sorted(set(known)))})"
 
 
 def _init_words(services: Services) -> str:

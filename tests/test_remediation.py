@@ -200,3 +200,19 @@ def test_why_no_key_file_is_named_follows_what_was_read(tmp_path: Path) -> None:
     missing = by_step(plan(report_of("--root", str(root))))["rotate-keys"].text
     assert "No key or certificate path was found" not in missing
     assert "names are not there (/etc/ssl/certs/www.pem, /etc/ssl/private/www.key)" in missing
+
+
+def test_saved_lists_with_a_known_daemon_do_not_say_no_dependent_is_a_service() -> None:
+    """dpkg-list-only: the key steps name hostapd 'if it serves TLS here' (the knowledge base saw
+    it ship hostapd.service), so the restart step does not say that no dependent is known to run
+    as a service; the CLI-only lists (no hostapd) still say it."""
+    steps = by_step(plan(report_of(*scenario_args("dpkg-list-only"))))
+    assert (
+        "hostapd (if it serves TLS here: hostapd ships hostapd.service" in steps["rotate-keys"].text
+    )
+    restart = steps["restart"]
+    assert "no dependent is known to run as a service" not in restart.text
+    assert "the data names no service (the knowledge base says hostapd ships" in restart.text
+    assert restart.commands == ("depgraph restart",)
+    cli = by_step(plan(report_of(*cli_only_args())))["restart"].text
+    assert "no dependent is known to run as a service" in cli
