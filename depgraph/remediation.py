@@ -12,6 +12,7 @@ administrator: depgraph runs none of them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -140,7 +141,7 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
         if reboot:
             why = _list([f"{a.target}: {a.why}" for a in reboot])
             steps.append(Step("reboot", f"Reboot: {why}.", tuple(packages)))
-        return steps
+        return _unread(report, steps, text, upgrading)
     services = _services(report)
     why = report.runtime_note.removeprefix("running processes not looked at: ")
     if not upgrading:
@@ -179,6 +180,25 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if commands and report.services is not None:
         detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) -> list[Step]:
+    """The processes the scan could not read may map the old library too: the restart step says
+    so (or is the step that says so), unless nothing is at risk (a library never affected)."""
+    from depgraph.runtime.scan import unreadable_sentence
+
+    unread = unreadable_sentence(report.runtime)
+    at_risk = upgrading or any(d.risk.level is not Level.NONE for d in report.dependents)
+    if not unread or not at_risk:
+        return steps
+    note = f" {unread}: they may map the old library too; restart them, or reboot."
+    restart = next((n for n, step in enumerate(steps) if step.step == "restart"), None)
+    if restart is None:
+        if upgrading:
+            note += " Do it after the upgrade, or they load the vulnerable library again."
+        return [Step("restart", text + note), *steps]
+    steps[restart] = dataclasses.replace(steps[restart], text=steps[restart].text + note)
+    return steps
 
 
 def _no_service_words(report: AuditReport) -> str:

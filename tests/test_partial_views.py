@@ -181,6 +181,22 @@ def test_unreadable_processes_are_not_listed_as_still_running_old_code() -> None
         assert not under_heading.search(text.stdout), fmt
 
 
+def test_the_plan_names_the_processes_that_could_not_be_read() -> None:
+    """Issue 21: rows that say 'could not be read: may run old code' have a step beside them:
+    the restart step names the unread processes (restart them, or reboot). A library that never
+    had the bug (xz's liblzma5 5.4) ranks nothing, and gets no such step."""
+    _libssl3()
+    args = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    partial = report(capless(*args))
+    assert "none" not in levels(partial)
+    texts = [a["text"] for a in partial["actions"] if a["step"] == "restart"]
+    assert texts and "could not be read:" in texts[0], partial["actions"]
+    assert "they may map the old library too; restart them, or reboot." in texts[0]
+    never = report(capless("audit", "--profile", "xz-backdoor", "--format", "json"))
+    if levels(never) == {"none"}:
+        assert not any("could not be read" in a["text"] for a in never["actions"])
+
+
 def test_restart_and_audit_as_nobody() -> None:
     _libssl3()
     done = as_nobody("restart", "--format", "json")
