@@ -12,6 +12,7 @@ administrator: depgraph runs none of them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -140,7 +141,7 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
         if reboot:
             why = _list([f"{a.target}: {a.why}" for a in reboot])
             steps.append(Step("reboot", f"Reboot: {why}.", tuple(packages)))
-        return steps
+        return _unread(report, steps, text, upgrading)
     services = _services(report)
     why = report.runtime_note.removeprefix("running processes not looked at: ")
     if not upgrading:
@@ -159,8 +160,8 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if not services:
         # no service is named, but programs started before the upgrade still run the old code
         detail = (
-            f"{text} Running processes were not looked at ({why}) and no dependent is known to "
-            "run as a service: on the host, run 'depgraph restart' as root "
+            f"{text} Running processes were not looked at ({why}) and {_no_service_words(report)}: "
+            "on the host, run 'depgraph restart' as root "
             "and do what it lists, or reboot. Do it after the upgrade, or they load the "
             "vulnerable library again."
         )
@@ -179,6 +180,40 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if commands and report.services is not None:
         detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) -> list[Step]:
+    """The processes the scan could not read may map the old library too: the restart step says
+    so (or is the step that says so), unless nothing is at risk (a library never affected)."""
+    from depgraph.runtime.scan import unreadable_sentence
+
+    unread = unreadable_sentence(report.runtime)
+    at_risk = upgrading or any(d.risk.level is not Level.NONE for d in report.dependents)
+    if not unread or not at_risk:
+        return steps
+    note = f" {unread}: they may map the old library too; restart them, or reboot."
+    restart = next((n for n, step in enumerate(steps) if step.step == "restart"), None)
+    if restart is None:
+        if upgrading:
+            note += " Do it after the upgrade, or they load the vulnerable library again."
+        return [Step("restart", text + note), *steps]
+    steps[restart] = dataclasses.replace(steps[restart], text=steps[restart].text + note)
+    return steps
+
+
+def _no_service_words(report: AuditReport) -> str:
+    """'no dependent is known to run as a service', unless the knowledge base knows one as a
+    daemon where it was scanned (hostapd, which the key steps then name 'if it serves TLS here')."""
+    known = [
+        e.detail
+        for d in report.dependents
+        if d.risk.level is not Level.NONE
+        for e in d.role.evidence
+        if e.kind == "known-daemon"
+    ]
+    if not known:
+        return "no dependent is known to run as a service"
+    return f"the data names no service (the knowledge base says {_list(sorted(set(known)))})"
 
 
 def _init_words(services: Services) -> str:
@@ -348,11 +383,7 @@ def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -
             revoke = f"Revoke the old certificates once their replacements are installed: {paths}."
             steps.append(Step("revoke-certificates", revoke, tuple(names)))
         return steps
-    detail = (
-        f"{text} No key or certificate path was found in their configuration"
-        f"{'' if report.keys else ' (none read: no configuration at hand)'}: "
-        f"look in the configuration of {_list(names)}."
-    )
+    detail = f"{text} {_no_key_words(report, names)}: look in the configuration of {_list(names)}."
     return [
         Step("rotate-keys", detail, tuple(names)),
         Step(
@@ -361,6 +392,32 @@ def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -
             tuple(names),
         ),
     ]
+
+
+SAVED_LISTS = ("dpkg-list", "dpkg-status", "packages-index", "apt-cache-rdepends")
+"""Source kinds without a tree: no configuration file to read."""
+
+
+def _no_key_words(report: AuditReport, names: list[str]) -> str:
+    """Why no key file is named: the configured files are not there, the configuration holds no
+    path, depgraph does not read that server's configuration (``runtime.keys`` knows eight
+    servers), or there is no configuration at hand (saved lists)."""
+    from depgraph.runtime.keys import servers_for
+
+    missing = sorted({k.path for k in report.keys if not k.exists})
+    if missing:
+        return f"The key and certificate files their configuration names are not there ({_few(missing)})"
+    if report.source_kind in SAVED_LISTS:
+        return "No key or certificate path was found (none read: no configuration at hand)"
+    unread = [name for name in names if not servers_for([name])]
+    read = [name for name in names if name not in unread]
+    why = []
+    if read:
+        # the configuration may be absent from the tree (a minimised image): not "names none"
+        why.append(f"none in what the audited system has of the configuration of {_list(read)}")
+    if unread:
+        why.append(f"depgraph does not read the configuration of {_list(unread)}")
+    return f"No key or certificate path was found ({'; '.join(why)})"
 
 
 def _names(dependents: list[Dependent]) -> list[str]:

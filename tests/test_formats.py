@@ -186,3 +186,50 @@ def test_a_fixed_library_with_processes_not_looked_at_is_not_called_not_affected
     assert "may still run the old library" in text
     assert "heartbleed: fixed on disk (running processes not looked at);" in text
     assert "not affected" not in text
+
+
+def test_a_fixed_library_is_called_fixed_and_only_a_never_affected_one_not_affected(
+    tmp_path: Path,
+) -> None:
+    """raspbian-wheezy's libssl1.0.0 had Heartbleed and has the backport: with the stale grep's
+    maps showing the library mapped but no longer deleted, nothing runs the old code, and the
+    summary says 'fixed' (it was affected before the upgrade), not 'not affected'. Ubuntu 9.04,
+    without libssl1.0.0, was never affected: 'not affected'."""
+    stale = (AUDIT / "raspbian-wheezy-stale/maps.txt").read_text(encoding="utf-8")
+    maps = tmp_path / "maps.txt"
+    maps.write_text(stale.replace(" (deleted)", ""), encoding="utf-8")
+    text = _text_report("--root", scenario("raspbian-wheezy"), "--maps", maps)
+    assert "library fixed-backport" in text and "fix in; nothing runs the old code" in text
+    assert "heartbleed: fixed; highest risk none;" in text
+    assert "not affected" not in text
+    never = _text_report("--root", scenario("ubuntu-9.04-armel"))
+    assert "heartbleed: not affected; highest risk none; library not-installed" in never
+
+
+def test_the_summary_names_the_process_its_highest_risk_comes_from() -> None:
+    """raspbian-wheezy-stale: every dependent is low, and the 'high' comes from pid 2214, whose
+    package is unknown and whose old copy's version cannot be told: the summary says so instead
+    of 'highest risk high' beside '11 low' alone."""
+    args = (AUDIT / "raspbian-wheezy-stale/args").read_text().split("\n")[:-1]
+    run = run_depgraph("audit", *args, "--format", "json")
+    levels = {p["risk"]["level"] for p in json.loads(run.stdout)["packages"]}
+    assert levels == {"low"}, levels
+    text = _text_report(*args)
+    assert "highest risk high;" in text
+    assert (
+        "11 dependents (11 low); 1 process outside the dependents maps an old copy (high)" in text
+    )
+
+
+def test_the_summary_counts_one_dependent_and_none_in_words() -> None:
+    """The zynq board's libxmlrpc-core-c3 has one reverse dependency (cmake, through its
+    Depends): '1 dependent (1 low)', not '1 dependents'; Ubuntu 9.04 without libssl1.0.0 has
+    'no dependents', not '0 dependents (no dependents)'."""
+    zynq = scenario("ubuntu-12.04-armhf-zynq")
+    args = ("--library", "libxmlrpc-core-c3", "--cve", "CVE-2099-0001", "--fixed-version", "99")
+    run = run_depgraph("audit", "--root", zynq, *args, "--format", "json")
+    assert len(json.loads(run.stdout)["packages"]) == 1
+    one = _text_report("--root", zynq, *args)
+    assert "library vulnerable; 1 dependent (1 low)" in one and "1 dependents" not in one
+    none = _text_report("--root", scenario("ubuntu-9.04-armel"))
+    assert none.endswith("library not-installed; no dependents")

@@ -150,6 +150,53 @@ def test_audit_without_privileges_never_ranks_none() -> None:
     assert [v["state"] for v in partial["library"]] == [v["state"] for v in full["library"]]
 
 
+def test_unreadable_processes_are_not_listed_as_still_running_old_code() -> None:
+    """Issue 21: a process that could not be read is not known to run the old library, so the
+    sentence that names it stands on its own, never under 'Still running the old or vulnerable
+    library' (which heads only the processes seen mapping an old or vulnerable copy)."""
+    _libssl3()
+    done = capless("audit", "--profile", "openssl-cve-2022-3602", "--fail-on", "critical")
+    assert done.status == 0, done.stderr
+    lines = done.stdout.splitlines()
+    partial = [n for n, line in enumerate(lines) if "could not be read:" in line]
+    assert partial, done.stdout  # this pytest, root with every capability, is unreadable to it
+    assert not lines[partial[0]].startswith(" ")
+    heading = "Still running the old or vulnerable library:"
+    if heading in lines:
+        section = lines[lines.index(heading) + 1 :]
+        section = section[: section.index("")] if "" in section else section
+        items = [line for line in section if line.startswith("  ") and line[2] != " "]
+        assert items and all(line.startswith("  pid ") for line in items), section
+    # a fixed libssl3 with processes unread is not 'not affected': it had the bug (issue 21)
+    summary = " ".join(done.stdout.split()[-40:])
+    assert "openssl-cve-2022-3602: not affected" not in summary, summary
+    if "AFFECTED" not in summary:
+        assert "fixed on disk (some processes could not be read)" in summary, summary
+    for fmt in ("markdown", "html"):
+        text = capless("audit", "--profile", "openssl-cve-2022-3602", "--format", fmt)
+        assert "could not be read:" in text.stdout
+        under_heading = re.compile(
+            r"^- \d+ process(es)? could not|<li>\d+ process(es)? could not", re.M
+        )
+        assert not under_heading.search(text.stdout), fmt
+
+
+def test_the_plan_names_the_processes_that_could_not_be_read() -> None:
+    """Issue 21: rows that say 'could not be read: may run old code' have a step beside them:
+    the restart step names the unread processes (restart them, or reboot). A library that never
+    had the bug (xz's liblzma5 5.4) ranks nothing, and gets no such step."""
+    _libssl3()
+    args = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    partial = report(capless(*args))
+    assert "none" not in levels(partial)
+    texts = [a["text"] for a in partial["actions"] if a["step"] == "restart"]
+    assert texts and "could not be read:" in texts[0], partial["actions"]
+    assert "they may map the old library too; restart them, or reboot." in texts[0]
+    never = report(capless("audit", "--profile", "xz-backdoor", "--format", "json"))
+    if levels(never) == {"none"}:
+        assert not any("could not be read" in a["text"] for a in never["actions"])
+
+
 def test_restart_and_audit_as_nobody() -> None:
     _libssl3()
     done = as_nobody("restart", "--format", "json")

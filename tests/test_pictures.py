@@ -375,3 +375,13 @@ def test_openvex_schema_rejects_what_the_spec_forbids() -> None:
     document["statements"][0]["status"] = "fine"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema)
+
+
+def test_openvex_counts_the_stale_process_in_words() -> None:
+    """raspbian-wheezy-stale: pid 2214 maps a deleted libssl: the library's note says '1 process
+    still maps an old copy: restart it', not '1 processes ... restart them'."""
+    args = (FIXTURES / "audit/raspbian-wheezy-stale/args").read_text().split()
+    repo = FIXTURES.parent
+    library = by_product(openvex(*(str(repo / a) if "/" in a else a for a in args)))["libssl1.0.0"]
+    assert "1 process still maps an old copy: restart it" in json.dumps(library), library
+    assert "1 processes" not in json.dumps(library)

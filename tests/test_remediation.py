@@ -5,6 +5,7 @@ configured key), each named with why; a server by its code alone gets none."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import socket
 import subprocess
 import sys
@@ -172,3 +173,47 @@ def test_the_openssl_command_seen_listening_is_a_server_with_keys(tmp_path: Path
     rotate = by_step(plan(report))["rotate-keys"]
     assert "openssl" in rotate.packages
     assert f"openssl (listening on 127.0.0.1:{port}/tcp)" in rotate.text
+
+
+def test_why_no_key_file_is_named_follows_what_was_read(tmp_path: Path) -> None:
+    """Issue 21: '(none read: no configuration at hand)' only for saved lists. A tree's vsftpd
+    (whose configuration depgraph does not read), a tree's nginx-full (whose nginx.conf the tree
+    may lack), and an nginx.conf naming files that are not there are each worded as they are."""
+    saved = by_step(plan(report_of(*scenario_args("dpkg-list-only"))))["rotate-keys"].text
+    assert "(none read: no configuration at hand)" in saved
+    wheezy = REPO / "fixtures/heartbleed/debian-wheezy-prerelease-powerpc/root"
+    vsftpd = by_step(plan(report_of("--root", str(wheezy))))["rotate-keys"].text
+    assert "(depgraph does not read the configuration of vsftpd)" in vsftpd
+    assert "no configuration at hand" not in vsftpd
+    server = REPO / "fixtures/audit/ubuntu-12.04-server/root"
+    nginx = by_step(plan(report_of("--root", str(server))))["rotate-keys"].text
+    assert "(none in what the audited system has of the configuration of nginx-full)" in nginx
+    assert "no configuration at hand" not in nginx
+    root = tmp_path / "root"
+    shutil.copytree(server, root, symlinks=True)
+    (root / "etc/nginx").mkdir(parents=True)
+    (root / "etc/nginx/nginx.conf").write_text(
+        "http {\n  server {\n    listen 443 ssl;\n"
+        "    ssl_certificate /etc/ssl/certs/www.pem;\n"
+        "    ssl_certificate_key /etc/ssl/private/www.key;\n  }\n}\n",
+        encoding="utf-8",
+    )
+    missing = by_step(plan(report_of("--root", str(root))))["rotate-keys"].text
+    assert "No key or certificate path was found" not in missing
+    assert "names are not there (/etc/ssl/certs/www.pem, /etc/ssl/private/www.key)" in missing
+
+
+def test_saved_lists_with_a_known_daemon_do_not_say_no_dependent_is_a_service() -> None:
+    """dpkg-list-only: the key steps name hostapd 'if it serves TLS here' (the knowledge base saw
+    it ship hostapd.service), so the restart step does not say that no dependent is known to run
+    as a service; the CLI-only lists (no hostapd) still say it."""
+    steps = by_step(plan(report_of(*scenario_args("dpkg-list-only"))))
+    assert (
+        "hostapd (if it serves TLS here: hostapd ships hostapd.service" in steps["rotate-keys"].text
+    )
+    restart = steps["restart"]
+    assert "no dependent is known to run as a service" not in restart.text
+    assert "the data names no service (the knowledge base says hostapd ships" in restart.text
+    assert restart.commands == ("depgraph restart",)
+    cli = by_step(plan(report_of(*cli_only_args())))["restart"].text
+    assert "no dependent is known to run as a service" in cli

@@ -546,3 +546,26 @@ def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: 
     assert report["summary"]["affected"] is False
     reasons = [r for p in report["packages"] for r in p["risk"]["reasons"]]
     assert not any(f"pid {process.pid}" in reason for reason in reasons)
+
+
+def test_a_fixed_old_copy_is_not_headed_old_or_vulnerable(spawn: Spawn, tmp_path: Path) -> None:
+    """Issue 21: the stray process above, in the table, Markdown and HTML: its old copy was fixed
+    when it started, so the heading over it says so instead of 'the old or vulnerable library'."""
+    history = exposure_history(Path("/"), "libssl3")
+    current = history.current()
+    if current is None or current.installed is None or current.installed > time.time() - 5:
+        pytest.skip("this machine's dpkg.log does not show when the installed libssl3 came")
+    interpreter = tmp_path / "stray-python"
+    shutil.copy2(Path(sys.executable).resolve(), interpreter)
+    copy = tmp_path / "libssl.so.3"
+    shutil.copy2(LIBSSL, copy)
+    process = spawn(interpreter, "-c", LOADER, copy)
+    wait_loaded(process)
+    copy.unlink()
+    for fmt in ("table", "markdown", "html"):
+        done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", fmt)
+        text = " ".join(done.stdout.split())
+        assert f"pid {process.pid} {interpreter}" in text, fmt
+        assert ", fixed); listening" in text, fmt
+        assert "Still running the old or vulnerable library" not in text, fmt
+        assert "Still running an older copy of the library, already fixed" in text, fmt

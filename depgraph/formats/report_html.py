@@ -181,12 +181,15 @@ def _row(dependent: Dependent, report: AuditReport) -> str:
 
 
 def _processes(report: AuditReport) -> list[str]:
+    unreadable = report_text.unreadable_line(report)
+    parts = [f'<p class="partial">{escape(unreadable)}</p>'] if unreadable else []
     lines = report_text.process_lines(report)
     if not lines:
-        return []
+        return parts
     return [
+        *parts,
         '<section id="processes">',
-        "<h2>Still running the old or vulnerable library</h2>",
+        f"<h2>{escape(report_text.process_heading(report))}</h2>",
         "<ul>",
         *(f"<li>{escape(line)}</li>" for line in lines),
         "</ul>",

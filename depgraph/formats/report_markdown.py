@@ -34,9 +34,12 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
                 "; ".join(d.risk.reasons),
             )
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    unreadable = report_text.unreadable_line(report)
+    if unreadable:
+        lines += ["", f"_{_cell(unreadable)}_"]
     processes = report_text.process_lines(report)
     if processes:
-        lines += ["", "### Still running the old or vulnerable library", ""]
+        lines += ["", f"### {report_text.process_heading(report)}", ""]
         lines += [f"- {_cell(line)}" for line in processes]
     if steps:
         lines += ["", "### What to do now", ""]

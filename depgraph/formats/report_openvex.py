@@ -44,6 +44,7 @@ from depgraph.audit import AuditReport, Dependent, vulnerable_component
 from depgraph.fixcheck import FixState, LibraryVerdict
 from depgraph.model import Component, Role
 from depgraph.remediation import Step
+from depgraph.runtime.scan import ProcessExposure, Reason
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 MIN_CONFIDENCE = 0.6
@@ -182,6 +183,27 @@ def _action(steps: tuple[Step, ...], *names: str) -> str:
     return text or "Upgrade the library package and restart what uses it."
 
 
+_MAPS = {
+    Reason.DELETED: "an old copy",
+    Reason.REPLACED: "an old copy",
+    Reason.VULNERABLE_VERSION: "the installed, vulnerable library",
+    Reason.UNKNOWN: "a copy that could not be compared with the installed file",
+}
+
+
+def _still_mapped(stale: list[ProcessExposure]) -> str:
+    """``1 process still maps an old copy`` (deleted or replaced), ``2 processes still map the
+    installed, vulnerable library``, each kind counted (runtime.scan's ``Reason``)."""
+    counts: dict[str, int] = {}
+    for process in stale:
+        what = _MAPS.get(process.reason, "the library")
+        counts[what] = counts.get(what, 0) + 1
+    return " and ".join(
+        f"{n} {'process still maps' if n == 1 else 'processes still map'} {what}"
+        for what, n in counts.items()
+    )
+
+
 def document(
     report: AuditReport, steps: tuple[Step, ...], now: datetime.datetime | None = None
 ) -> dict[str, Any]:
@@ -197,7 +219,7 @@ def document(
             }
             found = library_verdict(verdict)
             if stale and verdict.state is not FixState.NOT_INSTALLED:
-                note = f"; {len(stale)} processes still map an old copy: restart them"
+                note = f"; {_still_mapped(stale)}: restart {'it' if len(stale) == 1 else 'them'}"
                 found = Verdict(found.status, found.justification, found.impact, found.note + note)
             statements.append(_statement(cve, product, found, _action(steps, verdict.package)))
         for dependent in report.dependents:

@@ -43,9 +43,12 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
         lines += ["", table]
     if report.runtime_note:
         lines += ["", *_wrap(report.runtime_note)]
+    unreadable = report_text.unreadable_line(report)
+    if unreadable:
+        lines += ["", *_wrap(unreadable)]
     processes = report_text.process_lines(report)
     if processes:
-        lines += ["", "Still running the old or vulnerable library:"]
+        lines += ["", *_wrap(f"{report_text.process_heading(report)}:")]
         for line in processes:
             lines += _wrap(f"  {line}")
     if steps:

@@ -7,6 +7,7 @@ import os
 from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.remediation import Step
+from depgraph.risk import FIXED_COPY
 from depgraph.runtime.scan import unreadable_sentence
 
 EVIDENCE_SHOWN = 3
@@ -92,7 +93,8 @@ def running(dependent: Dependent, report: AuditReport) -> str:
 
 
 def process_lines(report: AuditReport) -> list[str]:
-    """The processes that keep an old or vulnerable copy of the library in memory."""
+    """The processes that keep an old or vulnerable copy of the library in memory (the processes
+    that could not be read are not among them: see ``unreadable_line``)."""
     lines = []
     for scan in report.runtime:
         for process in scan.to_restart:
@@ -106,10 +108,26 @@ def process_lines(report: AuditReport) -> list[str]:
                 f"{process.reason.value}{f'; {copy.describe()}' if copy else ''}; "
                 f"listening {listening}"
             )
-    unreadable = unreadable_sentence(report.runtime)
-    if unreadable:
-        lines.append(f"{unreadable}: the view is partial")
     return lines
+
+
+def process_heading(report: AuditReport) -> str:
+    """The heading over ``process_lines``: 'old or vulnerable' unless every copy listed is known
+    fixed (dpkg's log at the process's start), which only a restart to load the newest needs."""
+    processes = [p for scan in report.runtime for p in scan.to_restart]
+    copies = [report.old_copy(p) for p in processes]
+    if processes and all(c is not None and c.state in FIXED_COPY for c in copies):
+        return (
+            "Still running an older copy of the library, already fixed (restart to load the newest)"
+        )
+    return "Still running the old or vulnerable library"
+
+
+def unreadable_line(report: AuditReport) -> str:
+    """``1 process could not be read: pid 1 (...): the view is partial``, or empty: shown on its
+    own, not under a heading that says they still run the old library (nothing says they do)."""
+    unreadable = unreadable_sentence(report.runtime)
+    return f"{unreadable}: the view is partial" if unreadable else ""
 
 
 def package_cell(dependent: Dependent) -> str:
@@ -133,22 +151,46 @@ def summary_line(report: AuditReport) -> str:
     counts: dict[str, int] = {}
     for dependent in report.dependents:
         counts[dependent.risk.level.value] = counts.get(dependent.risk.level.value, 0) + 1
-    shown = ", ".join(f"{n} {level}" for level, n in counts.items()) or "no dependents"
+    count = len(report.dependents)
+    noun = "dependent" if count == 1 else "dependents"
+    shown = f"{count} {noun} ({', '.join(f'{n} {level}' for level, n in counts.items())})"
     states = ", ".join(sorted({v.state.value for v in report.libraries})) or "no library"
     partial = any(scan.partial for scan in report.runtime)
     tail = " (partial view of processes)" if partial else ""
-    affected = "AFFECTED" if report.affected else "not affected"
-    fixed = (FixState.FIXED, FixState.FIXED_BACKPORT)
-    if (
-        not report.affected
-        and not report.runtime
-        and any(v.state in fixed for v in report.installed)
-    ):
-        # the plan says processes started before the upgrade may still run the old code
-        affected = "fixed on disk (running processes not looked at)"
+    affected = "AFFECTED" if report.affected else _unaffected(report, partial)
     if any(v.state is FixState.UNKNOWN for v in report.libraries):
         affected = "UNKNOWN (could not tell)"
     return (
         f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
-        f"{len(report.dependents)} dependents ({shown}){tail}"
+        f"{shown if count else 'no dependents'}{_stray(report)}{tail}"
     )
+
+
+def _stray(report: AuditReport) -> str:
+    """The processes of no dependent that map an old copy, with the level they add to the highest
+    risk (``AuditReport.highest``): without them, 'highest risk high' beside '11 low' is a riddle."""
+    if not report.stray:
+        return ""
+    level = "high" if any(report.runs_vulnerable_old_code(p) for p in report.stray) else "low"
+    count = len(report.stray)
+    noun = (
+        "process outside the dependents maps"
+        if count == 1
+        else "processes outside the dependents map"
+    )
+    return f"; {count} {noun} an old copy ({level})"
+
+
+def _unaffected(report: AuditReport, partial: bool) -> str:
+    """The summary's word when nothing is affected: ``fixed`` for a library that had the bug and
+    has the fix now (its vulnerable window may be printed above), and how much of the running
+    code was seen; ``not affected`` only when no installed version ever had the bug."""
+    fixed = (FixState.FIXED, FixState.FIXED_BACKPORT)
+    if not any(v.state in fixed for v in report.installed):
+        return "not affected"
+    if not report.runtime:
+        # the plan says processes started before the upgrade may still run the old code
+        return "fixed on disk (running processes not looked at)"
+    if partial:
+        return "fixed on disk (some processes could not be read)"
+    return "fixed"
