@@ -191,11 +191,13 @@ def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) 
     at_risk = upgrading or any(d.risk.level is not Level.NONE for d in report.dependents)
     if not unread or not at_risk:
         return steps
-    note = f" {unread}: they may map the old library too; restart them, or reboot."
+    one = unread.startswith("1 process ")
+    they, them = ("it", "it") if one else ("they", "them")
+    note = f" {unread}: {they} may map the old library too; restart {them}, or reboot."
     restart = next((n for n, step in enumerate(steps) if step.step == "restart"), None)
     if restart is None:
         if upgrading:
-            note += " Do it after the upgrade, or they load the vulnerable library again."
+            note += f" Do it after the upgrade, or {they} load{'s' if one else ''} the vulnerable library again."
         return [Step("restart", text + note), *steps]
     steps[restart] = dataclasses.replace(steps[restart], text=steps[restart].text + note)
     return steps

@@ -217,3 +217,28 @@ def test_saved_lists_with_a_known_daemon_do_not_say_no_dependent_is_a_service() 
     assert restart.commands == ("depgraph restart",)
     cli = by_step(plan(report_of(*cli_only_args())))["restart"].text
     assert "no dependent is known to run as a service" in cli
+
+
+def test_the_restart_step_speaks_of_one_unread_process_as_one() -> None:
+    """Issue 21, 8: one process that could not be read is 'it', not 'them'; two are 'them'."""
+    import errno
+
+    from depgraph.runtime.library import LibraryFiles
+    from depgraph.runtime.scan import RuntimeScan
+
+    report = report_of(*scenario_args("ubuntu-12.04-server"))
+    library = LibraryFiles("libssl1.0.0", frozenset({"libssl.so.1.0.0"}))
+
+    def unread(*pids: int) -> str:
+        scan = RuntimeScan(
+            library, (), 10, tuple((pid, "init") for pid in pids), "/proc", True,
+            unreadable_errors=tuple(errno.EACCES for _ in pids), privilege="root",
+        )  # fmt: skip
+        steps = by_step(plan(dataclasses.replace(report, runtime=(scan,))))
+        return steps["restart"].text
+
+    one = unread(1)
+    assert "1 process could not be read: pid 1 (init)" in one, one
+    assert "it may map the old library too; restart it, or reboot." in one, one
+    two = unread(1, 2)
+    assert "they may map the old library too; restart them, or reboot." in two, two
