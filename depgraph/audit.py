@@ -455,11 +455,13 @@ def _warn_without_file_lists(
     if not lacking:
         return
     shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+    one = len(lacking) == 1
+    noun, whose = ("dependent", "its role comes") if one else ("dependents", "their roles come")
     diagnostics.warn(
         str(root / "var/lib/dpkg/info"),
         0,
-        f"no file list for {len(lacking)} installed dependents ({shown}): their roles come from "
-        "package metadata and the knowledge base, with lower confidence",
+        f"no file list for {len(lacking)} installed {noun} ({shown}): {whose} from package "
+        "metadata and the knowledge base, with lower confidence",
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.model import Role
-from depgraph.risk import Level
+from depgraph.risk import Level, LibraryState
 from depgraph.services import Services
 
 SHOWN = 8
@@ -54,8 +54,14 @@ def plan(report: AuditReport) -> tuple[Step, ...]:
         listening = sorted(
             {str(listener) for d in critical for p in d.processes for listener in p.listening or ()}
         )
-        text = "Take these exposed servers offline or firewall them until the fix is in and they "
-        text += f"are restarted: {_list(names)}"
+        one = len(names) == 1
+        these, them, they = (
+            ("this exposed server", "it", "it is")
+            if one
+            else ("these exposed servers", "them", "they are")
+        )
+        until = f"the fix is in and {they} restarted" if broken else f"{they} restarted"
+        text = f"Take {these} offline or firewall {them} until {until}: {_list(names)}"
         if listening:
             text += f" (listening on {_list(listening)})"
         steps.append(Step("take-offline", text + ".", tuple(names)))
@@ -118,6 +124,10 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
 
     steps: list[Step] = []
     text = advice.get("restart", "Restart every process that has the old library mapped.")
+    if not upgrading and _only_fixed_copies(report):
+        # the profile's words speak of vulnerable code; these processes map a fixed older copy
+        text = "Restart the processes that map an older copy of the library (already fixed), "
+        text += "so that they load the newest."
     if report.runtime:
         actions = [action for scan in report.runtime for action in restart_plan(scan)]
         # the upgrade step already names the library's packages and command
@@ -180,6 +190,17 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if commands and report.services is not None:
         detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+def _only_fixed_copies(report: AuditReport) -> bool:
+    """Every process to restart maps an old copy that dpkg's log shows fixed (or never
+    affected): nothing runs vulnerable code, whatever the profile's restart advice says."""
+    processes = [p for scan in report.runtime for p in scan.to_restart]
+    if not processes:
+        return False
+    fine = (LibraryState.FIXED, LibraryState.NOT_AFFECTED)
+    copies = [report.old_copy(p) for p in processes]
+    return all(copy is not None and copy.state in fine for copy in copies)
 
 
 def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) -> list[Step]:

@@ -242,3 +242,30 @@ def test_the_restart_step_speaks_of_one_unread_process_as_one() -> None:
     assert "it may map the old library too; restart it, or reboot." in one, one
     two = unread(1, 2)
     assert "they may map the old library too; restart them, or reboot." in two, two
+
+
+def test_take_offline_waits_for_the_fix_only_when_it_is_not_in() -> None:
+    """Issue 21, review of the plan's sentences: with the fix on disk (trusty-core), a critical
+    server waits for its restart, not for 'the fix is in'; one server is 'it', not 'they'."""
+    critical = Risk(Level.CRITICAL, 0.9, ("TLS server, reachable",))
+
+    def offline(name: str, *packages: str) -> str:
+        report = report_of(*scenario_args(name))
+        dependents = tuple(
+            dataclasses.replace(d, risk=critical) if d.node.package in packages else d
+            for d in report.dependents
+        )
+        return by_step(plan(dataclasses.replace(report, dependents=dependents)))[
+            "take-offline"
+        ].text
+
+    fixed = offline("trusty-core", "ntpdate")
+    assert fixed.startswith(
+        "Take this exposed server offline or firewall it until it is restarted:"
+    )
+    assert "fix is in" not in fixed
+    broken = offline("ubuntu-12.04-server", "nginx-full", "openssh-server")
+    assert broken.startswith(
+        "Take these exposed servers offline or firewall them until the fix is in and they are "
+        "restarted: nginx-full, openssh-server"
+    ), broken

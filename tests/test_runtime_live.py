@@ -520,6 +520,10 @@ def test_audit_of_a_server_whose_libssl_was_replaced_under_it(
     table = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--fail-on", "high")
     assert table.status == 0, table.stdout
     assert f"maps an older copy ({current.version}, fixed)" in table.stdout
+    # the plan does not repeat the profile's words about vulnerable code for a fixed old copy
+    (restart,) = [a for a in report["actions"] if a["step"] == "restart"]
+    assert restart["text"].startswith("Restart the processes that map an older copy of the library")
+    assert f"pid {server.pid} (openssl: " in restart["text"], restart["text"]
 
 
 def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> None:
