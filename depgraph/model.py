@@ -30,6 +30,20 @@ class RelationKind(enum.Enum):
     __hash__ = object.__hash__
 
 
+APT_KINDS = {
+    "PreDepends": RelationKind.PRE_DEPENDS,
+    "Depends": RelationKind.DEPENDS,
+    "Recommends": RelationKind.RECOMMENDS,
+    "Suggests": RelationKind.SUGGESTS,
+    "Enhances": RelationKind.ENHANCES,
+    "Breaks": RelationKind.BREAKS,
+    "Conflicts": RelationKind.CONFLICTS,
+    "Replaces": RelationKind.REPLACES,
+}
+"""apt's own names of the relationship fields (``apt_pkg.Dependency.dep_type_untranslated``, and
+what ``apt-cache rdepends`` prints with ``APT::Cache::ShowDependencyType``)."""
+
+
 DEPENDENCY_KINDS: tuple[RelationKind, ...] = (RelationKind.PRE_DEPENDS, RelationKind.DEPENDS)
 """What "depends on" means by default: the fields that make a package need another to work."""
 

@@ -26,6 +26,7 @@ from depgraph.runtime.library import LibraryFiles
 from depgraph.runtime.maps import Mapping, MappingState
 from depgraph.runtime.scan import ProcessExposure, Reason, RuntimeScan
 from depgraph.runtime.sockets import Listener, Scope
+from tests.test_risk import level
 
 RANK = {level: index for index, level in enumerate(reversed(list(Level)))}
 """none 0 ... critical 4."""
@@ -76,14 +77,7 @@ CASES = [
 
 
 def risk_of(case: tuple[LibraryState, Role, Component, Component | None, Running]) -> Level:
-    library, role, component, vulnerable, running = case
-    return assess(
-        library=library,
-        role=role,
-        component=component,
-        vulnerable_component=vulnerable,
-        running=running,
-    ).level
+    return level(*case)
 
 
 def vulnerable_old_code(running: Running) -> bool:

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from depgraph.audit import AuditOptions, AuditReport, Dependent, audit
+from depgraph.audit import AuditReport, Dependent, audit
 from depgraph.cli import build_parser
-from depgraph.commands.options import profile_of, source_options
+from depgraph.commands.audit import audit_options
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import Component, Evidence, Role, RoleVerdict
 from depgraph.remediation import Step, plan
@@ -27,14 +27,7 @@ KEY_STEPS = {"rotate-keys", "revoke-certificates"}
 def report_of(*argv: str) -> AuditReport:
     """The real audit of a scenario, as ``depgraph audit ARGV`` runs it."""
     args = build_parser().parse_args(["audit", *argv])
-    options = AuditOptions(
-        sources=source_options(args),
-        profile=profile_of(args),
-        release=args.release,
-        openssl_output=args.openssl_version,
-        maps=args.maps,
-    )
-    return audit(options, Diagnostics(strict=False))
+    return audit(audit_options(args), Diagnostics(strict=False))
 
 
 def scenario_args(name: str) -> list[str]:

@@ -526,10 +526,10 @@ def test_audit_of_a_server_whose_libssl_was_replaced_under_it(
     assert f"pid {server.pid} (openssl: " in restart["text"], restart["text"]
 
 
-def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> None:
-    """A process of no package (a copied interpreter) maps a deleted copy of libssl.so.3 that
-    dpkg's log shows fixed when it started: a restart due (low), not "affected / high", and no
-    dependent is told that this process may be its old code."""
+def stray_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> tuple[Path, subprocess.Popen[str]]:
+    """A copied interpreter (a process of no package) that loads a copy of libssl.so.3, then the
+    copy is deleted; this machine's dpkg.log shows the installed, fixed libssl3 on disk when it
+    started."""
     history = exposure_history(Path("/"), "libssl3")
     current = history.current()
     if current is None or current.installed is None or current.installed > time.time() - 5:
@@ -541,6 +541,14 @@ def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: 
     process = spawn(interpreter, "-c", LOADER, copy)
     wait_loaded(process)
     copy.unlink()
+    return interpreter, process
+
+
+def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: Path) -> None:
+    """A process of no package (a copied interpreter) maps a deleted copy of libssl.so.3 that
+    dpkg's log shows fixed when it started: a restart due (low), not "affected / high", and no
+    dependent is told that this process may be its old code."""
+    _, process = stray_with_a_fixed_old_copy(spawn, tmp_path)
     done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
     report = json.loads(done.stdout)
     found = entry(report, process.pid)
@@ -555,17 +563,7 @@ def test_audit_of_a_stray_process_with_a_fixed_old_copy(spawn: Spawn, tmp_path: 
 def test_a_fixed_old_copy_is_not_headed_old_or_vulnerable(spawn: Spawn, tmp_path: Path) -> None:
     """Issue 21: the stray process above, in the table, Markdown and HTML: its old copy was fixed
     when it started, so the heading over it says so instead of 'the old or vulnerable library'."""
-    history = exposure_history(Path("/"), "libssl3")
-    current = history.current()
-    if current is None or current.installed is None or current.installed > time.time() - 5:
-        pytest.skip("this machine's dpkg.log does not show when the installed libssl3 came")
-    interpreter = tmp_path / "stray-python"
-    shutil.copy2(Path(sys.executable).resolve(), interpreter)
-    copy = tmp_path / "libssl.so.3"
-    shutil.copy2(LIBSSL, copy)
-    process = spawn(interpreter, "-c", LOADER, copy)
-    wait_loaded(process)
-    copy.unlink()
+    interpreter, process = stray_with_a_fixed_old_copy(spawn, tmp_path)
     for fmt in ("table", "markdown", "html"):
         done = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--format", fmt)
         text = " ".join(done.stdout.split())

@@ -19,6 +19,7 @@ from depgraph.commands.options import (
 )
 
 if TYPE_CHECKING:
+    from depgraph.audit import AuditOptions
     from depgraph.diagnostics import Diagnostics
 
 FORMATS = {"table": "report_table", "json": "report_json", "csv": "report_csv"}
@@ -70,11 +71,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     audit.set_defaults(run=run)
 
 
+def audit_options(args: argparse.Namespace) -> AuditOptions:
+    """The audit's options from ``depgraph audit``'s parsed arguments."""
+    from depgraph.audit import AuditOptions
+
+    return AuditOptions(
+        sources=source_options(args),
+        profile=profile_of(args),
+        release=args.release,
+        openssl_output=args.openssl_version,
+        maps=args.maps,
+    )
+
+
 def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     """Audit, rank, plan, render; the exit status follows ``--fail-on``."""
     import importlib
 
-    from depgraph.audit import AuditOptions, audit
+    from depgraph.audit import audit
     from depgraph.debian.backend import use_pure
     from depgraph.formats import report_text
     from depgraph.progress import Progress
@@ -85,13 +99,7 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
         use_pure()
     extra = _picture_arguments(args, diagnostics)
     diagnostics.progress = Progress.for_terminal(sys.stderr)
-    options = AuditOptions(
-        sources=source_options(args),
-        profile=profile_of(args),
-        release=args.release,
-        openssl_output=args.openssl_version,
-        maps=args.maps,
-    )
+    options = audit_options(args)
     try:
         report = audit(options, diagnostics)
     finally:

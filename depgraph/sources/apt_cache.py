@@ -21,18 +21,9 @@ from typing import Any
 from depgraph.cachedir import cache_dir
 from depgraph.debian.backend import apt_pkg
 from depgraph.errors import SourceError
-from depgraph.model import Origin, Package, Relation, RelationKind, ReverseRelation
+from depgraph.model import APT_KINDS, Origin, Package, Relation, RelationKind, ReverseRelation
 
-_KINDS = {
-    "PreDepends": RelationKind.PRE_DEPENDS,
-    "Depends": RelationKind.DEPENDS,
-    "Recommends": RelationKind.RECOMMENDS,
-    "Suggests": RelationKind.SUGGESTS,
-    "Enhances": RelationKind.ENHANCES,
-    "Breaks": RelationKind.BREAKS,
-    "Conflicts": RelationKind.CONFLICTS,
-    "Replaces": RelationKind.REPLACES,
-}
+_KINDS = APT_KINDS
 _OPERATORS = {"<": "<<", ">": ">>", "<=": "<=", ">=": ">=", "=": "=", "": None}
 _SELECTIONS = {0: "unknown", 1: "install", 2: "hold", 3: "deinstall", 4: "purge"}
 _MULTI_ARCH = {0: None, 1: None, 2: "foreign", 3: "foreign", 4: "same", 8: "allowed", 9: "allowed"}

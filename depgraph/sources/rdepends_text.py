@@ -23,21 +23,14 @@ from pathlib import Path
 from depgraph.debian.relations import is_package_name
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
-from depgraph.model import RelationKind
+from depgraph.model import APT_KINDS, RelationKind
 from depgraph.sources.files import read_text
 
 _HEADER = "Reverse Depends:"
 
 _KINDS = {
-    "Depends": RelationKind.DEPENDS,
-    "PreDepends": RelationKind.PRE_DEPENDS,
+    **APT_KINDS,
     "Pre-Depends": RelationKind.PRE_DEPENDS,
-    "Recommends": RelationKind.RECOMMENDS,
-    "Suggests": RelationKind.SUGGESTS,
-    "Enhances": RelationKind.ENHANCES,
-    "Breaks": RelationKind.BREAKS,
-    "Conflicts": RelationKind.CONFLICTS,
-    "Replaces": RelationKind.REPLACES,
     "Obsoletes": RelationKind.CONFLICTS,
 }
 """apt's ``DepType()`` words (untranslated); Obsoletes, an rpm relationship, acts as Conflicts."""
