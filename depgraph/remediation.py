@@ -206,19 +206,19 @@ def _only_fixed_copies(report: AuditReport) -> bool:
 def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) -> list[Step]:
     """The processes the scan could not read may map the old library too: the restart step says
     so (or is the step that says so), unless nothing is at risk (a library never affected)."""
-    from depgraph.runtime.scan import unreadable_sentence
+    from depgraph.runtime.scan import unreadable_count, unreadable_sentence
 
     unread = unreadable_sentence(report.runtime)
     at_risk = upgrading or any(d.risk.level is not Level.NONE for d in report.dependents)
     if not unread or not at_risk:
         return steps
-    one = unread.startswith("1 process ")
-    they, them = ("it", "it") if one else ("they", "them")
+    one = unreadable_count(report.runtime) == 1
+    they, them, load = ("it", "it", "loads") if one else ("they", "them", "load")
     note = f" {unread}: {they} may map the old library too; restart {them}, or reboot."
     restart = next((n for n, step in enumerate(steps) if step.step == "restart"), None)
     if restart is None:
         if upgrading:
-            note += f" Do it after the upgrade, or {they} load{'s' if one else ''} the vulnerable library again."
+            note += f" Do it after the upgrade, or {they} {load} the vulnerable library again."
         return [Step("restart", text + note), *steps]
     steps[restart] = dataclasses.replace(steps[restart], text=steps[restart].text + note)
     return steps

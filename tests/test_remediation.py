@@ -233,8 +233,11 @@ def test_the_restart_step_speaks_of_one_unread_process_as_one() -> None:
     one = unread(1)
     assert "1 process could not be read: pid 1 (init)" in one, one
     assert "it may map the old library too; restart it, or reboot." in one, one
+    # the library is vulnerable here and the scan saw no process: the unread are the restart step
+    assert one.endswith("Do it after the upgrade, or it loads the vulnerable library again."), one
     two = unread(1, 2)
     assert "they may map the old library too; restart them, or reboot." in two, two
+    assert two.endswith("Do it after the upgrade, or they load the vulnerable library again."), two
 
 
 def test_take_offline_waits_for_the_fix_only_when_it_is_not_in() -> None:

@@ -419,10 +419,15 @@ def unreadable_words(
     return words + (f" and {more} more" if more > 0 else "")
 
 
+def unreadable_count(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> int:
+    """How many processes could not be read, each pid once (every library's scan sees it)."""
+    return len({pid for scan in scans for pid, _ in scan.unreadable})
+
+
 def unreadable_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
     """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``;
     empty when every process was read."""
-    count = len({pid for scan in scans for pid, _ in scan.unreadable})
+    count = unreadable_count(scans)
     if not count:
         return ""
     noun = "process" if count == 1 else "processes"

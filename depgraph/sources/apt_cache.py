@@ -23,7 +23,6 @@ from depgraph.debian.backend import apt_pkg
 from depgraph.errors import SourceError
 from depgraph.model import APT_KINDS, Origin, Package, Relation, RelationKind, ReverseRelation
 
-_KINDS = APT_KINDS
 _OPERATORS = {"<": "<<", ">": ">>", "<=": "<=", ">=": ">=", "=": "=", "": None}
 _SELECTIONS = {0: "unknown", 1: "install", 2: "hold", 3: "deinstall", 4: "purge"}
 _MULTI_ARCH = {0: None, 1: None, 2: "foreign", 3: "foreign", 4: "same", 8: "allowed", 9: "allowed"}
@@ -123,7 +122,7 @@ class AptIndex:
         package = self._apt_package(key)
         version = self._counting_version(package)
         relations = []
-        for type_name, kind in _KINDS.items():
+        for type_name, kind in APT_KINDS.items():
             groups = version.depends_list.get(type_name)
             if groups:
                 relations.append(
@@ -182,7 +181,7 @@ class AptIndex:
         This loop runs ~130,000 times for an archive-wide walk, so it reads each python-apt
         attribute once and caches per package and per version what it can.
         """
-        wanted = {type_name: kind for type_name, kind in _KINDS.items() if kind in kinds}
+        wanted = {type_name: kind for type_name, kind in APT_KINDS.items() if kind in kinds}
         result: list[ReverseRelation] = []
         versions = self._versions
         keys = self._keys
