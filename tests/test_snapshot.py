@@ -522,3 +522,84 @@ def test_reading_writes_only_a_private_directory(tmp_path: Path) -> None:
     assert done.status in (0, 1), done.stderr
     assert sorted(os.listdir(tmp_path)) == ["s.tar.gz", "tmp"]
     assert os.listdir(temporary) == []
+
+
+# --- a tarball cut short: an error, or with --lenient what is there and a warning --------------
+
+
+def _tar_bytes(members: dict[str, bytes]) -> bytes:
+    """An uncompressed tar archive (with its end-of-archive blocks) of ``members``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _jessie_members() -> dict[str, bytes]:
+    root = HEARTBLEED / "debian-jessie-armel" / "root"
+    return {
+        "depgraph-snapshot/manifest.json": json.dumps(MANIFEST).encode(),
+        "var/lib/dpkg/status": (root / "var/lib/dpkg/status").read_bytes(),
+    }
+
+
+def test_a_tarball_without_its_end_blocks_is_an_error_or_partial(tmp_path: Path) -> None:
+    """tar(5): an archive ends with two zero blocks; tarfile stops quietly without them, so a
+    collection cut short after a whole member read as a whole snapshot."""
+    whole = _tar_bytes(_jessie_members())
+    unended = whole.rstrip(b"\0")
+    unended += b"\0" * (-len(unended) % 512)  # the last member's padding, no end blocks
+    assert len(unended) < len(whole)
+    path = tmp_path / "unended.tar.gz"
+    path.write_bytes(gzip.compress(unended))
+    _refused(path, "truncated tarball: no end-of-archive blocks after var/lib/dpkg/status")
+    lenient = run_depgraph("audit", "--snapshot", path, "--lenient", "--format", "json")
+    assert lenient.status in (0, 1), lenient.stderr
+    report = json.loads(lenient.stdout)
+    assert any("truncated tarball" in w for w in report["warnings"]), report["warnings"]
+    complete = tmp_path / "whole.tar.gz"
+    complete.write_bytes(gzip.compress(whole))
+    done = run_depgraph("audit", "--snapshot", complete, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    assert not any("truncated" in w for w in json.loads(done.stdout)["warnings"])
+
+
+@pytest.mark.parametrize("cut", ["tar", "gzip"])
+def test_a_tarball_cut_inside_a_member_is_an_error_and_the_member_is_not_read(
+    tmp_path: Path, cut: str
+) -> None:
+    """Bytes cut off inside the status file's data (of the tar, or of the gzip stream): refused;
+    with --lenient the half member is left out (here the status file, so no status at all)."""
+    whole = _tar_bytes(_jessie_members())
+    path = tmp_path / "cut.tar.gz"
+    if cut == "tar":
+        path.write_bytes(gzip.compress(whole[: len(whole) // 2]))
+    else:
+        packed = gzip.compress(whole)
+        path.write_bytes(packed[: len(packed) * 3 // 4])
+    _refused(path, "truncated tarball: the data stops inside var/lib/dpkg/status")
+    lenient = run_depgraph("audit", "--snapshot", path, "--lenient")
+    assert lenient.status == 2 and "no dpkg status file" in lenient.stderr, lenient.stderr
+
+
+@pytest.mark.parametrize("encoding", ["pax", "base-256"])
+def test_refuses_a_negative_member_size(tmp_path: Path, encoding: str) -> None:
+    """A pax ``size=-5000`` or a GNU base-256 negative size: tarfile takes both, and would step
+    back to an earlier header."""
+    manifest = _tar_bytes({"depgraph-snapshot/manifest.json": json.dumps(MANIFEST).encode()})
+    info = tarfile.TarInfo("var/lib/dpkg/status")
+    if encoding == "pax":
+        info.pax_headers = {"size": "-5000"}
+        header = info.tobuf(tarfile.PAX_FORMAT)
+    else:
+        header = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+        header[124:136] = b"\xff" * 11 + b"\x00"  # base-256, negative
+        header[148:156] = b" " * 8
+        header[148:156] = b"%06o\0 " % sum(header)
+        header = bytes(header)
+    path = tmp_path / "negative.tar.gz"
+    path.write_bytes(gzip.compress(manifest[: 512 * 2] + header + bytes(1024)))
+    _refused(path, "member has a negative size: var/lib/dpkg/status")
