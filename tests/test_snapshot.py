@@ -603,3 +603,42 @@ def test_refuses_a_negative_member_size(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "negative.tar.gz"
     path.write_bytes(gzip.compress(manifest[: 512 * 2] + header + bytes(1024)))
     _refused(path, "member has a negative size: var/lib/dpkg/status")
+
+
+# --- a process saved with its maps but not its stat (a collection cut short) --------------------
+
+
+def test_a_process_saved_without_its_stat_still_counts(tmp_path: Path) -> None:
+    """jessie's fixed libssl1.0.0 and nginx mapping a deleted copy: with the stat, 'restart'; with
+    the stat missing, the same (start time unknown, so the old copy's version is unknown), never
+    'highest risk none', and the view partial, the plan saying why."""
+    root = HEARTBLEED / "debian-jessie-armel" / "root"
+    manifest = {**MANIFEST, "captured": ["dpkg-status", "dpkg-lists", "proc"]}
+    line = "b6e00000-b6e60000 r-xp 00000000 b3:02 1234 /usr/lib/arm-linux-gnueabi/libssl.so.1.0.0"
+    proc = {
+        "depgraph-snapshot/proc/btime": b"1396900000\n",
+        "depgraph-snapshot/proc/clk_tck": b"100\n",
+        "depgraph-snapshot/proc/scanned": b"1\n",
+        "depgraph-snapshot/proc/4242/maps": f"12:{line} (deleted)\n".encode(),
+        "depgraph-snapshot/proc/4242/exe": b"/usr/sbin/nginx\n",
+    }
+    stat = {"depgraph-snapshot/proc/4242/stat": b"4242 (nginx) S" + b" 0" * 18 + b" 500 0\n"}
+    reports = {}
+    for name, extra in (("whole", {**proc, **stat}), ("cut", proc)):
+        path = tmp_path / f"{name}.tar.gz"
+        _tarball(path, root, manifest, extra)
+        done = run_depgraph("audit", "--snapshot", path, "--format", "json")
+        assert done.status == 1, done.stderr
+        reports[name] = json.loads(done.stdout)
+    whole, cut = reports["whole"], reports["cut"]
+    assert whole["summary"]["highest_risk"] == cut["summary"]["highest_risk"] != "none"
+    assert [p["pid"] for p in cut["processes"]] == [4242]
+    assert cut["processes"][0]["started"] is None and cut["processes"][0]["needs_restart"]
+    assert not any("partial" in w for w in whole["warnings"])
+    (warning,) = [w for w in cut["warnings"] if "partial" in w]
+    assert "1 process could not be fully read: pid 4242 (nginx)" in warning
+    text = run_depgraph("audit", "--snapshot", tmp_path / "cut.tar.gz").stdout
+    plan = " ".join(text.split())
+    assert "could not be fully read: pid 4242 (nginx)" in plan
+    assert "it is counted as running a vulnerable one; restart it." in plan
+    assert "they may map the old library too" not in plan
