@@ -642,3 +642,30 @@ def test_a_process_saved_without_its_stat_still_counts(tmp_path: Path) -> None:
     assert "could not be fully read: pid 4242 (nginx)" in plan
     assert "it is counted as running a vulnerable one; restart it." in plan
     assert "they may map the old library too" not in plan
+
+
+@pytest.mark.parametrize("member", ["elf.json", "keys.json"])
+def test_a_member_nested_thousands_deep_is_one_line_not_a_crash(
+    tmp_path: Path, member: str
+) -> None:
+    """``[[[[...`` 200,000 deep: json's decoder recurses per level. keys.json is the snapshot's
+    error (strict) or a warning (--lenient); elf.json, like any unreadable elf.json, leaves the
+    ELF facts not at hand."""
+    root = tmp_path / "root"
+    shutil.copytree(HEARTBLEED / "debian-jessie-armel" / "root", root)
+    status = root / "var/lib/dpkg/status"
+    status.write_text(status.read_text().replace("Version: 1.0.1t-1+deb8u6", "Version: 1.0.1f-1"))
+    snapshot = tmp_path / "deep.tar.gz"
+    deep = b"[" * 200_000 + b"]" * 200_000
+    manifest = {**MANIFEST, "captured": ["dpkg-status", "elf", "keys"]}
+    _tarball(snapshot, root, manifest, {f"depgraph-snapshot/{member}": deep})
+    done = run_depgraph("audit", "--snapshot", snapshot, "--format", "json")
+    assert "internal error" not in done.stderr, done.stderr
+    if member == "keys.json":
+        assert done.status == 2 and done.stdout == ""
+        (line,) = done.stderr.splitlines()
+        assert "deep.tar.gz:depgraph-snapshot/keys.json: nests too deeply" in line
+        done = run_depgraph("audit", "--snapshot", snapshot, "--lenient", "--format", "json")
+        assert any("keys.json" in w for w in json.loads(done.stdout)["warnings"])
+    assert done.status == 1, done.stderr
+    assert json.loads(done.stdout)["summary"]["highest_risk"] == "high"
