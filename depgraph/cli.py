@@ -11,9 +11,9 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from depgraph.commands import audit, changelog, collect, fleet, graph, profiles, restart
 from depgraph.debian.backend import AptMissingError
@@ -46,22 +46,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(text: str | bytes, output: Path | None) -> None:
+def _emit(text: str | bytes | Iterable[str], output: Path | None) -> None:
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.flush()
             sys.stdout.buffer.write(text)
             sys.stdout.buffer.flush()
-        else:
+        elif isinstance(text, str):
             sys.stdout.write(text)
+        else:
+            _write_pieces(text, sys.stdout)
         return
     try:
         if isinstance(text, bytes):
             output.write_bytes(text)
-        else:
+        elif isinstance(text, str):
             output.write_text(text, encoding="utf-8")
+        else:
+            with output.open("w", encoding="utf-8") as stream:
+                _write_pieces(text, stream)
     except OSError as error:
         raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
+
+
+def _write_pieces(pieces: Iterable[str], stream: TextIO) -> None:
+    """A report made in pieces, written in chunks of about a megabyte as it is made."""
+    chunk: list[str] = []
+    size = 0
+    for piece in pieces:
+        chunk.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            stream.write("".join(chunk))
+            chunk, size = [], 0
+    stream.write("".join(chunk))
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:
