@@ -22,12 +22,10 @@ from typing import NewType
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.errors import DepgraphError
+from depgraph.profiles.schema import COMPONENTS, SchemaError, validate
 
 CveId = NewType("CveId", str)
 """``CVE-YYYY-NNNN``, upper case."""
-
-COMPONENTS = ("libssl", "libcrypto", "any")
-"""Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
 
 ANY_RELEASE = "*"
 """A fixed version that holds for every release (``--fixed-version`` of an ad-hoc profile)."""
@@ -242,6 +240,10 @@ def parse_profile(data: bytes, where: str) -> Profile:
         raise ProfileError(where, f"not a usable TOML file: {error}") from None
     except RecursionError:  # tomllib recurses per level of nested arrays and inline tables
         raise ProfileError(where, "nests arrays or tables too deeply") from None
+    try:
+        validate(table)
+    except SchemaError as error:
+        raise ProfileError(where, str(error)) from None
     return _profile(table, where)
 
 
