@@ -61,7 +61,7 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
         raise SourceError(root, "not a directory")
     if apt_pkg() is not None and not options.pure and _apt_safe(root):
         if not options.all_packages or temp_dir_ready():
-            return AptIndex(root, installed_only=not options.all_packages)
+            return AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         diagnostics.note(
             str(root),
             "no writable temporary directory for libapt (read-only system, no cache directory): "
@@ -81,7 +81,7 @@ def _snapshot(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
     root = snapshot.root
     index: PackageIndex
     if apt_pkg() is not None and not options.pure:
-        apt = AptIndex(root, installed_only=not options.all_packages)
+        apt = AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         apt.description = snapshot.description
         index = apt
     else:
