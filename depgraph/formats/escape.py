@@ -13,6 +13,7 @@ line of the report. So:
   name that is not UTF-8 reaches Python as lone surrogates (PEP 383 ``surrogateescape``): each
   is shown as the byte it stands for, ``\\xff``, instead of failing the UTF-8 output.
 - :func:`block` does the same to a whole rendered report but keeps its own newlines.
+- :func:`markdown_cell` also escapes ``|``, which would end a GitHub-flavoured table cell.
 - :func:`csv_cell` also neutralises a spreadsheet formula (OWASP "CSV Injection"): a cell that
   starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``.
 - :func:`error_line` makes one line of an error or warning: escaped, each word cut at
@@ -56,6 +57,11 @@ def terminal(text: str) -> str:
 def block(text: str) -> str:
     """A rendered report for a terminal: every control character escaped except its newlines."""
     return _BLOCK.sub(_one, text)
+
+
+def markdown_cell(text: str) -> str:
+    """One cell of a Markdown (GFM) table: escaped like :func:`terminal`, its ``|`` too."""
+    return terminal(text).replace("|", "\\|")
 
 
 def csv_cell(text: str) -> str:
