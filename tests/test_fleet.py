@@ -669,3 +669,51 @@ def test_more_local_jobs_than_cores_are_lowered_with_a_warning(tmp_path: Path) -
     assert data["hosts"][0]["highest_risk"] == AUDITED
     assert f"--jobs 100000: this process may run on {cores()}" in stderr, stderr
     assert data["run"]["engine"].endswith(f"{cores()} workers") or cores() == 1, data["run"]
+
+
+# --- the hosts' folders -------------------------------------------------------------------------------
+
+
+def test_a_host_file_1100_folders_deep_is_audited(tmp_path: Path) -> None:
+    """The walk of a folder was recursive (os.walk): a tree 1,100 folders deep ended in
+    "internal error: RecursionError"."""
+    folder = deep = tmp_path / "hosts"
+    folder.mkdir()
+    for _ in range(1100):  # one by one: Path.mkdir(parents=True) is recursive too
+        deep = deep / "d"
+        deep.mkdir()
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", deep / "x.status")
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
+    status, data, stderr = _fleet(folder, "--jobs", "1")
+    assert status == 0, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["x"]["highest_risk"] == rows["a"]["highest_risk"] == AUDITED
+    assert rows["x"]["path"] == str(deep / "x.status")
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failed_host(tmp_path: Path) -> None:
+    """Walked over in silence before (os.walk drops what it cannot list): its hosts were missing
+    from the answer and nothing said so. Run without the capability that lets root list any
+    folder (setpriv), or as the user that runs the tests."""
+    folder = _one_host(tmp_path)
+    hidden = folder / "eu"
+    hidden.mkdir()
+    shutil.copy(folder / "a.status", hidden / "b.status")
+    prefix: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("setpriv is not installed")
+        prefix = (setpriv, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all")
+    hidden.chmod(0)
+    try:
+        done = run_depgraph(
+            "fleet", folder, "--jobs", "1", "--no-cache", "--format", "json", prefix=prefix
+        )
+    finally:
+        hidden.chmod(0o755)
+    assert done.status == 2, done.stderr
+    rows = {row["host"]: row for row in json.loads(done.stdout)["hosts"]}
+    assert rows["eu"]["status"] == "failed"
+    assert rows["eu"]["reason"] == "a folder that cannot be listed: Permission denied"
+    assert rows["a"]["highest_risk"] == AUDITED
