@@ -201,7 +201,7 @@ def _audit(task: HostTask) -> dict[str, Any]:
     diagnostics = Diagnostics(strict=not task.lenient)
     if task.kind == "snapshot":
         try:
-            snapshot = open_snapshot(path)
+            snapshot = open_snapshot(path, diagnostics)  # --lenient reads a truncated one
             missing = tuple(
                 f"not captured: {what} ({why})" for what, why in snapshot.manifest.missing
             )
