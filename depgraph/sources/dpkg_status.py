@@ -17,9 +17,10 @@ from depgraph.sources.control import read_control_file
 STATUS_PATH = Path("var/lib/dpkg/status")
 
 
-def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
-    """All packages of a saved or live dpkg status file."""
-    return list(read_control_file(path, Origin.STATUS, diagnostics))
+def read_status(path: Path, diagnostics: Diagnostics, option: str | None = None) -> list[Package]:
+    """All packages of a saved or live dpkg status file; ``option`` (``--status``) names where the
+    path came from, in errors."""
+    return list(read_control_file(path, Origin.STATUS, diagnostics, option))
 
 
 def status_under(root: Path) -> Path:
