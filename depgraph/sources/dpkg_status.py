@@ -34,9 +34,12 @@ _NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
 def dpkg_states(root: Path) -> dict[str, str]:
     """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
     by a quick scan (no full parse); empty when the file cannot be read."""
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        text = status_under(root).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(status_under(root), Kind.STATUS)
+    except DepgraphError:
         return {}
     states: dict[str, str] = {}
     for paragraph in text.split("\n\n"):
