@@ -306,3 +306,21 @@ def test_bomb_stops_at_the_cap(name: str, tmp_path: Path) -> None:
     done = depgraph(*GRAPH, "--packages", path)
     one_error(done, str(path), "decompresses to more than 1 GiB", f"a {name} bomb", "--packages")
     assert done.peak < PEAK_LIMIT, done.peak
+
+
+def test_fifo_as_profile(fifo: Path) -> None:
+    done = depgraph("audit", "--status", STATUS, "--profile", fifo)
+    one_error(done, str(fifo), "is a FIFO, not a regular file")
+
+
+def test_fifo_and_device_as_maps(fifo: Path) -> None:
+    done = depgraph("restart", "--library", "libssl.so.1.0.0", "--maps", fifo)
+    one_error(done, str(fifo), "is a FIFO, not a regular file", "--maps")
+    done = depgraph("restart", "--library", "libssl.so.1.0.0", "--maps", "/dev/zero")
+    one_error(done, "/dev/zero", "is a character device", "--maps")
+
+
+def test_sparse_profile_over_its_limit(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "big.toml", 2 * 1024**2)
+    done = depgraph("audit", "--status", STATUS, "--profile", path)
+    one_error(done, str(path), "over the 1 MiB limit for a vulnerability profile")

@@ -358,3 +358,24 @@ def iter_lines(path: Path | str, kind: Kind, option: str | None = None) -> Itera
             data = data.removeprefix(b"\xef\xbb\xbf")
         if data:
             yield _text(data, where, line)
+
+
+def read_raw(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
+    """The file's bytes as they are (not decompressed: for formats where compressed data is itself
+    an error, like a profile or saved maps), within ``kind``'s limit."""
+    where = Where(path, option)
+    buffer = bytearray()
+    with open_input(path, kind, option) as handle:
+        while piece := _read(handle, _CHUNK, where):
+            buffer += piece
+            if len(buffer) > kind.limit:
+                raise where.source_error(
+                    f"is over the {size_text(kind.limit)} limit for {kind.what}"
+                )
+    return bytes(buffer)
+
+
+def read_head(path: Path | str, kind: Kind, size: int) -> bytes:
+    """At most the first ``size`` bytes of the file as they are (a quick look at a header)."""
+    with open_input(path, kind) as handle:
+        return _read(handle, size, Where(path, None))
