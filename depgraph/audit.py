@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from depgraph.classify import NO_FILE_LIST, with_runtime
 from depgraph.diagnostics import Diagnostics
-from depgraph.errors import SourceError
 from depgraph.family import installed_family
 from depgraph.fixcheck import (
     UNFINISHED,
@@ -540,10 +539,10 @@ def _openssl(
         if path is None:
             return None
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as error:
-            raise SourceError(path, error.strerror or str(error)) from None
+        from depgraph.sources.files import Kind, read_text
+
+        given = "--openssl-version" if options.openssl_output is not None else None
+        text = read_text(path, Kind.CONFIG, given)
         found = parse_openssl_version(text, str(path))
         if found is None:
             diagnostics.problem(

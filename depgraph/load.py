@@ -8,6 +8,7 @@ packages come from").
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def _tree(
     root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
 ) -> Universe:
     status_file = status_under(root)
-    if not status_file.is_file():
+    if not os.path.lexists(status_file):
         raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
     status = read_status(status_file, diagnostics)
     available: list[Package] = []
@@ -135,10 +136,10 @@ def _tree(
 
 
 def _saved(options: SourceOptions, diagnostics: Diagnostics) -> Universe:
-    status = read_status(options.status, diagnostics) if options.status else []
+    status = read_status(options.status, diagnostics, "--status") if options.status else []
     available: list[Package] = []
     for path in options.packages:
-        available.extend(read_packages(path, diagnostics))
+        available.extend(read_packages(path, diagnostics, "--packages"))
     listed: list[ListedPackage] = (
         read_dpkg_list(options.dpkg_list, diagnostics) if options.dpkg_list else []
     )

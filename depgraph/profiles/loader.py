@@ -205,10 +205,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or "/" in text or text.endswith(".toml"):
         path = Path(text)
+        from depgraph.errors import SourceError
+        from depgraph.sources.files import Kind, read_raw
+
         try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ProfileError(text, f"cannot read: {error.strerror or error}") from None
+            data = read_raw(path, Kind.PROFILE, "--profile")
+        except SourceError as error:
+            raise ProfileError(text, error.reason) from None
         return parse_profile(data, text)
     if text not in builtin_names():
         known = ", ".join(builtin_names())

@@ -366,9 +366,12 @@ def _dpkg_architectures(native: str) -> list[str]:
     What ``dpkg --print-foreign-architectures`` prints, read from the file it reads; left unset,
     libapt would run that command itself, and depgraph runs no program but ``openssl version -a``.
     """
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        lines = DPKG_ARCH_FILE.read_text(encoding="utf-8", errors="replace").split()
-    except OSError:
+        lines = read_text(DPKG_ARCH_FILE, Kind.CONFIG).split()
+    except DepgraphError:
         lines = []
     return list(dict.fromkeys(arch for arch in (native, *lines) if arch))
 
@@ -381,9 +384,12 @@ def _dpkg_arch(status: Path) -> str | None:
     """The native architecture of a root from its status file: dpkg's own, or, without a record of
     dpkg (a trimmed or saved list), the most common one that is not ``all`` (the pure reader's
     rule, ``universe._native_arch``); None without any."""
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        text = status.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(status, Kind.STATUS)
+    except DepgraphError:
         return None
     match = _DPKG_ARCH.search(text)
     if match:

@@ -20,9 +20,10 @@ from depgraph.sources.files import read_text
 STATUS_PATH = Path("var/lib/dpkg/status")
 
 
-def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
-    """All packages of a saved or live dpkg status file."""
-    return list(read_control_file(path, Origin.STATUS, diagnostics))
+def read_status(path: Path, diagnostics: Diagnostics, option: str | None = None) -> list[Package]:
+    """All packages of a saved or live dpkg status file; ``option`` (``--status``) names where the
+    path came from, in errors."""
+    return list(read_control_file(path, Origin.STATUS, diagnostics, option))
 
 
 def status_under(root: Path) -> Path:
@@ -36,9 +37,12 @@ _NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
 def dpkg_states(root: Path) -> dict[str, str]:
     """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
     by a quick scan (no full parse); empty when the file cannot be read."""
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        text = status_under(root).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(status_under(root), Kind.STATUS)
+    except DepgraphError:
         return {}
     states: dict[str, str] = {}
     for paragraph in text.split("\n\n"):
