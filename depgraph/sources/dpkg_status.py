@@ -15,7 +15,7 @@ from depgraph.errors import ParseError, SourceError
 from depgraph.model import Origin, Package
 from depgraph.rootpath import under_root
 from depgraph.sources.control import WANTED, package_from_fields, read_control_file
-from depgraph.sources.files import read_text
+from depgraph.sources.files import Kind, read_text
 
 STATUS_PATH = Path("var/lib/dpkg/status")
 
@@ -38,7 +38,6 @@ def dpkg_states(root: Path) -> dict[str, str]:
     """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
     by a quick scan (no full parse); empty when the file cannot be read."""
     from depgraph.errors import DepgraphError
-    from depgraph.sources.files import Kind, read_text
 
     try:
         text = read_text(status_under(root), Kind.STATUS)
@@ -82,7 +81,7 @@ def duplicate_records(
     paragraphs. A file that cannot be read or parsed gives nothing here; its reader says why.
     """
     try:
-        text = read_text(path)
+        text = read_text(path, Kind.STATUS)
     except (SourceError, ParseError):
         return {}
     shown = str(path)
