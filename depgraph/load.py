@@ -8,6 +8,7 @@ packages come from").
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
         raise SourceError(root, "not a directory")
     if apt_pkg() is not None and not options.pure and _apt_safe(root):
         if not options.all_packages or temp_dir_ready():
-            return AptIndex(root, installed_only=not options.all_packages)
+            return AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         diagnostics.note(
             str(root),
             "no writable temporary directory for libapt (read-only system, no cache directory): "
@@ -81,7 +82,7 @@ def _snapshot(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
     root = snapshot.root
     index: PackageIndex
     if apt_pkg() is not None and not options.pure:
-        apt = AptIndex(root, installed_only=not options.all_packages)
+        apt = AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         apt.description = snapshot.description
         index = apt
     else:
@@ -117,7 +118,7 @@ def _tree(
     root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
 ) -> Universe:
     status_file = status_under(root)
-    if not status_file.is_file():
+    if not os.path.lexists(status_file):
         raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
     status = read_status(status_file, diagnostics)
     available: list[Package] = []
@@ -135,10 +136,10 @@ def _tree(
 
 
 def _saved(options: SourceOptions, diagnostics: Diagnostics) -> Universe:
-    status = read_status(options.status, diagnostics) if options.status else []
+    status = read_status(options.status, diagnostics, "--status") if options.status else []
     available: list[Package] = []
     for path in options.packages:
-        available.extend(read_packages(path, diagnostics))
+        available.extend(read_packages(path, diagnostics, "--packages"))
     listed: list[ListedPackage] = (
         read_dpkg_list(options.dpkg_list, diagnostics) if options.dpkg_list else []
     )

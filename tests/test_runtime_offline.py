@@ -388,7 +388,7 @@ def test_root_without_maps_reads_no_proc(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--maps", "/nonexistent/maps.txt"), "/nonexistent/maps.txt: cannot read"),
+        (("--maps", "/nonexistent/maps.txt"), "/nonexistent/maps.txt: no such file (--maps)"),
         (("--maps", "/"), "is a directory"),
         (("--library", "openssl-nonsense"), "--library openssl-nonsense"),
         (("--root", "/nonexistent-root"), "not a directory"),

@@ -597,13 +597,9 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
     single maps line, is an input error: read as maps it would show no process, a false "fine".
     """
     from depgraph.errors import ParseError, SourceError
+    from depgraph.sources.files import Kind, read_raw
 
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise SourceError(path, "is a directory, not a saved maps file") from None
-    except OSError as error:
-        raise SourceError(path, f"cannot read: {error.strerror or error}") from None
+    data = read_raw(path, Kind.MAPS, "--maps")
     if data.startswith(b"\x1f\x8b"):
         raise SourceError(path, "gzip data: give the saved maps text itself (gunzip it first)")
     if b"\0" in data[:4096]:

@@ -9,17 +9,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from depgraph.debian.deb822 import iter_paragraphs
 from depgraph.diagnostics import Diagnostics
+from depgraph.errors import ParseError, SourceError
 from depgraph.model import Origin, Package
 from depgraph.rootpath import under_root
-from depgraph.sources.control import read_control_file
+from depgraph.sources.control import WANTED, package_from_fields, read_control_file
+from depgraph.sources.files import Kind, read_text
 
 STATUS_PATH = Path("var/lib/dpkg/status")
 
 
-def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
-    """All packages of a saved or live dpkg status file."""
-    return list(read_control_file(path, Origin.STATUS, diagnostics))
+def read_status(path: Path, diagnostics: Diagnostics, option: str | None = None) -> list[Package]:
+    """All packages of a saved or live dpkg status file; ``option`` (``--status``) names where the
+    path came from, in errors."""
+    return list(read_control_file(path, Origin.STATUS, diagnostics, option))
 
 
 def status_under(root: Path) -> Path:
@@ -33,9 +37,11 @@ _NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
 def dpkg_states(root: Path) -> dict[str, str]:
     """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
     by a quick scan (no full parse); empty when the file cannot be read."""
+    from depgraph.errors import DepgraphError
+
     try:
-        text = status_under(root).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(status_under(root), Kind.STATUS)
+    except DepgraphError:
         return {}
     states: dict[str, str] = {}
     for paragraph in text.split("\n\n"):
@@ -44,3 +50,66 @@ def dpkg_states(root: Path) -> dict[str, str]:
         if "Package" in fields and len(words) == 3:
             states.setdefault(fields["Package"].strip(), words[2])
     return states
+
+
+def warn_duplicate(diagnostics: Diagnostics, key: str, first: Package, again: Package) -> None:
+    """A second record of one name:architecture (dpkg keeps one per ``Package`` and
+    ``Architecture``, Policy 7.1 and dpkg's ``Multi-Arch: same``): a warning at the second that
+    names the first, with both versions."""
+    path, _, line = again.where.rpartition(":")
+    first_path, _, first_line = first.where.rpartition(":")
+    at = f"line {first_line}" if first_path == path else first.where
+    diagnostics.warn(
+        path,
+        int(line) if line.isdigit() else 0,
+        f"{key} is recorded again (first at {at}, version {first.version or '<none>'}; here "
+        f"{again.version or '<none>'}): every record is judged and the worst counts",
+    )
+
+
+_KEY_FIELDS = frozenset(("Package", "Architecture"))
+
+
+def duplicate_records(
+    path: Path, native: str | None, diagnostics: Diagnostics
+) -> dict[tuple[str, str | None], tuple[Package, ...]]:
+    """(name, architecture) -> every record of it, for the names a status file records more than
+    once, each duplicate warned about; ``all`` and no architecture count as ``native``.
+
+    For a reader that dedups itself (libapt keeps one record per name:architecture, silently): a
+    scan of ``Package`` and ``Architecture`` alone, and a full parse of only the duplicated
+    paragraphs. A file that cannot be read or parsed gives nothing here; its reader says why.
+    """
+    try:
+        text = read_text(path, Kind.STATUS)
+    except (SourceError, ParseError):
+        return {}
+    shown = str(path)
+
+    def ignore(_path: str, _line: int, _message: str) -> None:
+        return None
+
+    starts: dict[tuple[str, str | None], list[int]] = {}
+    for line, fields in iter_paragraphs(text, shown, _KEY_FIELDS, strict=False, warn=ignore):
+        arch = fields.get("Architecture") or None
+        key = (fields.get("Package", ""), native if arch in (None, "all") else arch)
+        starts.setdefault(key, []).append(line)
+    twice = {line: key for key, lines in starts.items() if len(lines) > 1 for line in lines}
+    if not twice:
+        return {}
+    found: dict[tuple[str, str | None], list[Package]] = {}
+    lenient = Diagnostics(strict=False)
+    for line, fields in iter_paragraphs(text, shown, WANTED, strict=False, warn=ignore):
+        twin = twice.get(line)
+        if twin is None:
+            continue
+        package = package_from_fields(fields, shown, line, Origin.STATUS, lenient)
+        if package is None:
+            continue
+        copies = found.setdefault(twin, [])
+        if copies:
+            name, arch = twin
+            shown_key = name if arch in (None, native) else f"{name}:{arch}"
+            warn_duplicate(diagnostics, shown_key, copies[0], package)
+        copies.append(package)
+    return {key: tuple(copies) for key, copies in found.items() if len(copies) > 1}

@@ -20,7 +20,9 @@ import contextlib
 import datetime
 import functools
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,6 +259,19 @@ def run_openssl(data: bytes, _workdir: Path) -> None:
 def run_profile(data: bytes, _workdir: Path) -> None:
     profile = parse_profile(data, "fuzz.toml")
     profile.to_report()
+    # what the schema promises of a profile that loads (issue 23): Policy 5.6.1 names, ranges
+    # that hold a version, text without control characters
+    for name in (*profile.libraries, *(e.package for e in profile.exposures)):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name), name
+    for text in (
+        profile.id,
+        profile.title,
+        *profile.references,
+        *(s.text for s in profile.remediation),
+    ):
+        assert not any(unicodedata.category(char) == "Cc" for char in text), text
+    for affected in profile.affected:
+        assert affected.contains(affected.introduced, affected.introduced), affected
     profile.fixed_for("debian", "wheezy")
     for affected in profile.affected:
         str(affected)

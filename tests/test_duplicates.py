@@ -1,0 +1,145 @@
+"""Per name:architecture records (issue 23): a duplicate status paragraph or ``dpkg -l`` row is a
+warning naming the file and both records, every record is judged and the worst one counts; two
+architectures of the library (``Multi-Arch: same``) are each judged.
+
+The fixtures (``fixtures/duplicates``, built by its ``build.py``) are real trusty amd64 records:
+libssl1.0.0 1.0.1f-1ubuntu1 (vulnerable) and 1.0.1f-1ubuntu2 (trusty's first fixed build).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from depgraph.diagnostics import Diagnostics
+from depgraph.fixcheck import installed_packages
+from depgraph.sources.dpkg_list import read_dpkg_list
+from depgraph.sources.dpkg_status import read_status
+from depgraph.universe import Universe
+from tests.conftest import FIXTURES, oracle_apt_pkg, run_depgraph
+
+HERE = FIXTURES / "duplicates"
+TWICE = HERE / "status-twice"
+MULTIARCH = HERE / "status-multiarch"
+LISTING = HERE / "dpkg-l-multiarch.txt"
+VULNERABLE = "1.0.1f-1ubuntu1"
+FIXED = "1.0.1f-1ubuntu2"
+
+
+def _library(report: dict[str, object]) -> list[tuple[str, str, str]]:
+    items = report["library"]
+    assert isinstance(items, list)
+    return sorted((i["version"], i["architecture"], i["state"]) for i in items)
+
+
+def _audit(*args: str | Path, pure: bool | None = None) -> tuple[int, dict[str, object], str]:
+    done = run_depgraph("audit", *args, "--format", "json", pure=pure)
+    return done.status, json.loads(done.stdout), done.stderr
+
+
+def _backend(pure: bool) -> None:
+    if not pure:
+        oracle_apt_pkg()  # the python-apt path needs python-apt
+
+
+def test_status_twice_judges_both_records_and_warns() -> None:
+    status, report, stderr = _audit("--status", TWICE, "--release", "trusty")
+    assert _library(report) == [
+        (VULNERABLE, "amd64", "vulnerable"),
+        (FIXED, "amd64", "fixed-backport"),
+    ]
+    summary = report["summary"]
+    assert isinstance(summary, dict)
+    assert summary["affected"] is True
+    assert summary["highest_risk"] in ("critical", "high")
+    assert status == 1  # --fail-on high
+    warning = [line for line in stderr.splitlines() if "recorded again" in line]
+    assert len(warning) == 1, stderr
+    assert f"{TWICE.relative_to(HERE.parent.parent)}:142:" in warning[0]
+    assert "line 127" in warning[0] and VULNERABLE in warning[0] and FIXED in warning[0]
+
+
+@pytest.mark.parametrize("fixed_first", [False, True])
+def test_the_worse_record_counts_whatever_the_order(tmp_path: Path, fixed_first: bool) -> None:
+    """Vulnerable then fixed (the issue's case, the last record was judged alone) and fixed then
+    vulnerable: both give the vulnerable verdict to the dependents."""
+    paragraphs = TWICE.read_text().split("\n\n")
+    if fixed_first:
+        first, second = (i for i, p in enumerate(paragraphs) if p.startswith("Package: libssl"))
+        paragraphs[first], paragraphs[second] = paragraphs[second], paragraphs[first]
+    status = tmp_path / "status"
+    status.write_text("\n\n".join(paragraphs))
+    _code, report, _stderr = _audit("--status", status, "--release", "trusty")
+    packages = {p["package"]: p for p in report["packages"]}  # type: ignore[union-attr]
+    assert packages["openvpn"]["risk"]["level"] in ("critical", "high")
+
+
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_root_with_a_duplicate_paragraph(pure: bool) -> None:
+    """Through python-apt (which keeps one of the two records, silently) and the pure reader."""
+    _backend(pure)
+    status, report, stderr = _audit("--root", HERE / "root-twice", pure=pure)
+    assert _library(report) == [
+        (VULNERABLE, "amd64", "vulnerable"),
+        (FIXED, "amd64", "fixed-backport"),
+    ]
+    assert report["summary"]["affected"] is True  # type: ignore[index]
+    assert report["summary"]["highest_risk"] in ("critical", "high")  # type: ignore[index]
+    assert status == 1
+    warnings = [line for line in stderr.splitlines() if "recorded again" in line]
+    assert len(warnings) == 1, stderr
+    assert "root-twice/var/lib/dpkg/status:142:" in warnings[0]
+    assert "line 127" in warnings[0] and VULNERABLE in warnings[0]
+
+
+def test_dpkg_list_keeps_both_architectures() -> None:
+    """``libssl1.0.0:amd64`` vulnerable and ``libssl1.0.0:i386`` fixed: the amd64 row was dropped."""
+    status, report, stderr = _audit("--dpkg-list", LISTING, "--release", "trusty")
+    assert _library(report) == [
+        (VULNERABLE, "amd64", "vulnerable"),
+        (FIXED, "i386", "fixed-backport"),
+    ]
+    assert report["summary"]["affected"] is True  # type: ignore[index]
+    assert "recorded again" not in stderr  # two architectures are no duplicate
+    assert status in (0, 1)
+
+
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_two_architectures_under_a_root(tmp_path: Path, pure: bool) -> None:
+    """The native amd64 copy vulnerable, the i386 one fixed: both judged, the amd64 dependents
+    ranked by the vulnerable one (they link the native copy), no duplicate warning."""
+    _backend(pure)
+    shutil.copytree(HERE / "root-twice", tmp_path / "root")
+    shutil.copyfile(MULTIARCH, tmp_path / "root/var/lib/dpkg/status")
+    status, report, stderr = _audit("--root", tmp_path / "root", pure=pure)
+    assert _library(report) == [
+        (VULNERABLE, "amd64", "vulnerable"),
+        (FIXED, "i386", "fixed-backport"),
+    ]
+    packages = {p["package"]: p for p in report["packages"]}  # type: ignore[union-attr]
+    assert packages["openvpn"]["risk"]["level"] in ("critical", "high")
+    assert "recorded again" not in stderr
+    assert status == 1
+
+
+def test_universe_keeps_every_record_of_a_key() -> None:
+    diagnostics = Diagnostics()
+    universe = Universe(status=read_status(TWICE, diagnostics), diagnostics=diagnostics)
+    assert [p.version for p in universe.copies("libssl1.0.0")] == [VULNERABLE, FIXED]
+    assert universe.copies("openssl") == ()
+    assert [p.version for p in installed_packages(universe, "libssl1.0.0")] == [VULNERABLE, FIXED]
+    assert len(diagnostics.warnings) == 1
+
+
+def test_dpkg_list_native_architecture_from_its_rows() -> None:
+    """Without a status file the native architecture comes from the listing (dpkg's own row), so
+    that ``name:i386`` is a key of its own and not the native package's."""
+    diagnostics = Diagnostics()
+    universe = Universe(listed=read_dpkg_list(LISTING, diagnostics), diagnostics=diagnostics)
+    assert universe.native_arch == "amd64"
+    assert universe.lookup("libssl1.0.0").version == VULNERABLE  # type: ignore[union-attr]
+    assert universe.lookup("libssl1.0.0:i386").version == FIXED  # type: ignore[union-attr]
+    assert not diagnostics.warnings
