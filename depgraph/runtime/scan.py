@@ -606,7 +606,7 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
         raise SourceError(path, "binary data, not saved /proc/PID/maps text")
     text = data.decode("utf-8", errors=errors)
     first = 0
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in _text_lines(text):  # one line at a time: stops at the first maps line
         if not line.strip():
             continue
         first = first or number
