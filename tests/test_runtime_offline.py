@@ -605,3 +605,27 @@ def test_restart_json_written_in_pieces_is_the_document_json_writes(tmp_path: Pa
     nothing = run_depgraph("restart", "--maps", empty, "--format", "json")
     assert json.loads(nothing.stdout)["processes"] == []
     assert nothing.stdout == json.dumps(json.loads(nothing.stdout), indent=2) + "\n"
+
+
+def test_a_saved_process_mapping_thousands_of_copies_keeps_the_worst(tmp_path: Path) -> None:
+    """A snapshot's saved maps of one process naming 3,000 current copies of libssl and, last, a
+    deleted one: the worst MAX_MAPPINGS are kept (the deleted first) and the evidence counts the
+    rest, as for a saved maps file."""
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import MAX_MAPPINGS
+
+    proc = _saved_proc(tmp_path, "1396900000", stat=True)
+    line = "7f{n:010x}-7f{m:010x} r-xp 00000000 08:01 {n} /usr/lib/copy{n}/libssl.so.1.0.0"
+    lines = [f"{n + 10}:" + line.format(n=n, m=n + 1) for n in range(3000)]
+    lines.append("9000:7f00-7f01 r-xp 00000000 08:01 1 /lib/libssl.so.1.0.0 (deleted)")
+    (proc / "4242" / "maps").write_text("\n".join(lines) + "\n")
+    (process,) = scan_saved(LIBSSL100, proc, "s").processes
+    assert len(process.mappings) == MAX_MAPPINGS
+    assert process.states[0] is MappingState.DELETED and process.mappings[0].line == 9000
+    assert process.mappings[1].line == 10  # then by path: copy0, copy1, copy10, ...
+    assert process.reason is Reason.DELETED
+    more = [e.detail for e in process.evidence if e.detail.startswith("and ")]
+    assert more == [
+        f"and {3001 - MAX_MAPPINGS} more mapped files of the library, not listed "
+        f"(the {MAX_MAPPINGS} worst are)"
+    ]

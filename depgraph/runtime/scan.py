@@ -20,7 +20,7 @@ import enum
 import errno
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -639,11 +639,12 @@ def _text_lines(text: str) -> Iterator[tuple[int, str]]:
 class _Kept:
     """One process's mappings of the library, its worst :data:`MAX_MAPPINGS` kept."""
 
-    __slots__ = ("kept", "seen")
+    __slots__ = ("kept", "rank", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, rank: Callable[[Mapping], tuple[int, bool, str]] | None = None) -> None:
         self.kept: dict[tuple[str, str, int], Mapping] = {}
         self.seen: set[tuple[str, str, int]] = set()
+        self.rank = rank or _saved_rank
 
     def add(self, mapping: Mapping) -> None:
         key = (mapping.path, mapping.device, mapping.inode)
@@ -652,12 +653,12 @@ class _Kept:
         self.seen.add(key)
         self.kept[key] = mapping
         if len(self.kept) > 2 * MAX_MAPPINGS:  # sorted now and then: n log N, not n log n
-            worst = sorted(self.kept.items(), key=lambda item: _saved_rank(item[1]))
+            worst = sorted(self.kept.items(), key=lambda item: self.rank(item[1]))
             self.kept = dict(worst[:MAX_MAPPINGS])
 
     def worst(self) -> tuple[tuple[Mapping, ...], int]:
         """The worst mappings, worst first, and how many more there were."""
-        ordered = sorted(self.kept.values(), key=_saved_rank)[:MAX_MAPPINGS]
+        ordered = sorted(self.kept.values(), key=self.rank)[:MAX_MAPPINGS]
         return tuple(ordered), len(self.seen) - len(ordered)
 
 
