@@ -16,6 +16,8 @@ kept):
   the advice's ``grep`` output over 100,000 processes (``depgraph restart --maps``);
 * ``maps-1M``, ``maps-1M-pids`` (issue 23): a bare maps file of 1,000,000 deleted libssl copies,
   and the advice's ``grep`` over 100,000 processes of 10 lines each (``depgraph restart --maps``);
+* ``snapshot-maps-1M`` (issue 23): a snapshot whose one saved process has 1,000,000 maps lines and
+  no stat (``depgraph audit --snapshot``);
 * ``alternatives``: one ``Depends`` of 100,000 ``|`` alternatives (and the 100,000 packages it names);
 * ``graph-200k``: 200,000 packages, each depending on libssl3 or on up to three earlier ones (chosen
   at random, seeded): the reverse-dependency walk reaches all of them (``--format names``);
@@ -168,6 +170,41 @@ def _maps_1m_pids(folder: Path) -> list[str]:
     return ["restart", "--root", str(folder), "--maps", str(path), "--format", "json"]
 
 
+def _snapshot_maps_1m(folder: Path) -> list[str]:
+    """Issue 23: a snapshot whose one saved process has 1,000,000 maps lines, each a copy of
+    libssl (deleted or not), and no stat (a collection cut short): ``depgraph audit --snapshot``."""
+    import io
+    import json
+    import tarfile
+
+    path = folder / "snapshot-maps-1M.tar.gz"
+    status = PROJECT / "fixtures/heartbleed/debian-jessie-armel/root/var/lib/dpkg/status"
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": "stress",
+        "time": "2014-04-08T12:00:00+00:00",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status", "proc"],
+    }
+    lines = "".join(
+        f"{n + 1}:{n:012x}-{n + 1:012x} r-xp 00000000 b3:02 {n} "
+        f"/usr/lib/c{n}/libssl.so.1.0.0{' (deleted)' if n % 3 == 0 else ''}\n"
+        for n in range(1_000_000)
+    ).encode()
+    members = {
+        "depgraph-snapshot/manifest.json": json.dumps(manifest).encode(),
+        "var/lib/dpkg/status": status.read_bytes(),
+        "depgraph-snapshot/proc/btime": b"1396900000\n",
+        "depgraph-snapshot/proc/4242/maps": lines,
+    }
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return ["audit", "--snapshot", str(path), "--format", "json"]
+
+
 def _alternatives(folder: Path) -> list[str]:
     path = folder / "status-alternatives"
     count = 100_000
@@ -289,6 +326,7 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "maps-200k": _maps,
     "maps-1M": _maps_1m,
     "maps-1M-pids": _maps_1m_pids,
+    "snapshot-maps-1M": _snapshot_maps_1m,
     "alternatives": _alternatives,
     "graph-200k": _graph_200k,
     "chain-200k": _chain_200k,
