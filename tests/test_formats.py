@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from tests.conftest import run_depgraph, scenario
+from tests.conftest import REPO, run_depgraph, scenario
 
 STATUS = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
 GOLDEN = Path(__file__).parent / "golden"
@@ -326,3 +326,81 @@ def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
         assert b"internal error" not in done.stderr, done.stderr
         if fmt != b"json":
             assert b"web\\xff" in done.stdout, done.stdout
+
+
+def _hostile_profile(tmp_path: Path) -> Path:
+    """The built-in Heartbleed profile with the title an attacker chose (TOML escapes)."""
+    import re
+    import tomllib
+
+    builtin = Path(__file__).resolve().parent.parent / "depgraph/profiles/heartbleed.toml"
+    text = builtin.read_text()
+    title = tomllib.loads(text)["title"]
+    toml_title = HOSTILE.encode("unicode_escape").decode().replace('"', '\\"')
+    toml_title = re.sub(r"\\x([0-9a-f]{2})", r"\\u00\1", toml_title)
+    hostile = text.replace(f'title = "{title}"', f'title = "{toml_title}"')
+    assert tomllib.loads(hostile)["title"] == HOSTILE
+    path = tmp_path / "hostile.toml"
+    path.write_text(hostile)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_audit_escapes_a_profiles_title(tmp_path: Path, fmt: str) -> None:
+    profile = _hostile_profile(tmp_path)
+    done = run_depgraph("audit", "--status", STATUS, "--profile", profile, "--format", fmt)
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    if fmt != "csv":  # CSV has the dependents only
+        assert "\\e]0;owned\\x07\\e[2J\\nforged line" in done.stdout, done.stdout
+
+
+def test_profiles_show_escapes_the_title(tmp_path: Path) -> None:
+    done = run_depgraph("profiles", "--show", _hostile_profile(tmp_path))
+    assert done.status == 0, done.stderr
+    _assert_inert(done.stdout)
+    assert "\\e]0;owned" in done.stdout
+
+
+def test_restart_escapes_a_saved_maps_path(tmp_path: Path) -> None:
+    """A deleted library's path in saved maps text with an OSC and a bidi override in it."""
+    saved = REPO / "fixtures/audit/raspbian-wheezy-stale/maps.txt"
+    odd = "libssl.so.1.0.0\x1b]0;owned\x07\u202e"
+    maps = tmp_path / "maps.txt"
+    maps.write_text(saved.read_text().replace("libssl.so.1.0.0", odd))
+    root = scenario("raspbian-wheezy")
+    done = run_depgraph("restart", "--root", root, "--maps", maps)
+    assert done.status == 1, done.stderr
+    _assert_inert(done.stdout)
+    assert "libssl.so.1.0.0\\e]0;owned\\x07\\u202e" in done.stdout, done.stdout
+
+
+def test_changelog_escapes_the_quoted_entry(tmp_path: Path) -> None:
+    """A changelog whose entry naming the CVE carries terminal escapes."""
+    changelog = tmp_path / "changelog"
+    changelog.write_text(
+        "openssl (1.0.1-4ubuntu5.12) trusty-security; urgency=medium\n\n"
+        "  * SECURITY UPDATE: CVE-2014-0160 \x1b]0;owned\x07 heartbeat \u202eoverrun\n\n"
+        " -- Marc Deslauriers <marc@example.com>  Mon, 07 Apr 2014 15:45:14 -0400\n"
+    )
+    done = run_depgraph("changelog", "--file", changelog, "--cve", "CVE-2014-0160")
+    assert done.status == 0, done.stderr
+    _assert_inert(done.stdout)
+    assert "\\e]0;owned\\x07" in done.stdout, done.stdout
+
+
+def test_escape_functions() -> None:
+    """formats/escape.py on its own: what each function keeps and what it escapes."""
+    from depgraph.formats import escape
+
+    assert escape.terminal("a\nb\tc\r\x1b[31m\x00\x7f\x9b\u202e\u2066\udcff é") == (
+        "a\\nb\\tc\\r\\e[31m\\x00\\x7f\\x9b\\u202e\\u2066\\xff é"
+    )
+    assert escape.block("a\nb\x1b") == "a\nb\\e"
+    assert escape.markdown_cell("a|b\n") == "a\\|b\\n"
+    for formula in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert escape.csv_cell(formula).startswith("'"), formula
+    assert escape.csv_cell("libssl1.0.0") == "libssl1.0.0"
+    line = escape.error_line("x" * 100_000 + " " + "y\n" * 3)
+    assert len(line) < 300 and "99800 more characters" in line and "y\\ny\\ny\\n" in line
+    assert len(escape.error_line(" ".join(["z" * 150] * 100))) < escape.MAX_LINE + 40
