@@ -404,3 +404,40 @@ def test_escape_functions() -> None:
     line = escape.error_line("x" * 100_000 + " " + "y\n" * 3)
     assert len(line) < 300 and "99800 more characters" in line and "y\\ny\\ny\\n" in line
     assert len(escape.error_line(" ".join(["z" * 150] * 100))) < escape.MAX_LINE + 40
+
+
+def test_a_non_utf8_status_name_in_every_format(tmp_path: Path) -> None:
+    """``--status`` whose name is not UTF-8: the report names it escaped in every format (JSON's
+    ``\\udcff`` escape, ``\\xff`` in text), where JSON, HTML and OpenVEX ended in an internal error."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    odd = os.fsencode(tmp_path) + b"/status\xff"
+    shutil.copyfile(STATUS, odd)
+    environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    audit = ["table", "json", "csv", "markdown", "html", "openvex"]
+    graphs = ["tree", "table", "json", "names", "dot", "graphml"]
+    for command, formats in (([b"audit"], audit), ([b"graph", b"libssl1.0.0"], graphs)):
+        for fmt in formats:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    b"-m",
+                    b"depgraph",
+                    *command,
+                    b"--status",
+                    odd,
+                    b"--format",
+                    fmt.encode(),
+                ],
+                capture_output=True,
+                env=environment,
+                check=False,
+            )
+            assert done.returncode in (0, 1), (command, fmt, done.stderr)
+            assert b"internal error" not in done.stderr, done.stderr
+            done.stdout.decode("utf-8")  # valid UTF-8, whatever the name
+            if fmt == "json" and command == [b"audit"]:
+                assert json.loads(done.stdout)["source"]["description"].endswith("status\udcff")
