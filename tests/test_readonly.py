@@ -481,3 +481,15 @@ def test_a_non_utf8_output_name_is_written_or_refused_in_one_line(tmp_path: Path
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("depgraph: error: "), done.stderr
     assert "no\\xff\\ndir" in lines[0], lines[0]
+
+
+def test_collect_names_an_odd_output_in_one_escaped_line(tmp_path: Path) -> None:
+    """``collect -o`` with a newline and a CSI in the name: written under that name, and its
+    'wrote' line is one line with them escaped."""
+    output = tmp_path / "snap\n\x1b[2J.tar.gz"
+    done = run_depgraph("collect", "--library", "libpq5", "-o", output)
+    assert done.status == 0, done.stderr
+    assert output.is_file()
+    wrote = [line for line in done.stderr.splitlines() if "wrote" in line]
+    assert len(wrote) == 1 and "snap\\n\\e[2J.tar.gz" in wrote[0], done.stderr
+    assert "\x1b" not in done.stderr
