@@ -304,6 +304,7 @@ def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
     odd = os.fsencode(tmp_path) + b"/web\xff.status"
     shutil.copyfile(status, odd)
     environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the cache's index keys it too
     for fmt in (b"table", b"csv", b"markdown", b"json"):
         done = subprocess.run(
             [
@@ -313,10 +314,11 @@ def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
                 b"fleet",
                 b"--jobs",
                 b"1",
-                b"--no-cache",
                 odd,
                 b"--format",
                 fmt,
+                b"-o",
+                os.fsencode(tmp_path) + b"/report\xff." + fmt,
             ],
             capture_output=True,
             env=environment,
@@ -324,8 +326,10 @@ def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
         )
         assert done.returncode in (0, 1), done.stderr
         assert b"internal error" not in done.stderr, done.stderr
+        written = (os.fsencode(tmp_path) + b"/report\xff." + fmt).decode("utf-8", "surrogateescape")
+        report = Path(written).read_bytes()
         if fmt != b"json":
-            assert b"web\\xff" in done.stdout, done.stdout
+            assert b"web\\xff" in report, report
 
 
 def _hostile_profile(tmp_path: Path) -> Path:
