@@ -445,3 +445,13 @@ def test_a_non_utf8_status_name_in_every_format(tmp_path: Path) -> None:
             done.stdout.decode("utf-8")  # valid UTF-8, whatever the name
             if fmt == "json" and command == [b"audit"]:
                 assert json.loads(done.stdout)["source"]["description"].endswith("status\udcff")
+
+
+def test_audit_json_keeps_a_hostile_title_exact_and_inert(tmp_path: Path) -> None:
+    """JSON keeps the title as it is, with C1 and bidi characters written as ``\\uXXXX``: the
+    same value for a program, nothing live for a terminal that shows the file."""
+    profile = _hostile_profile(tmp_path)
+    done = run_depgraph("audit", "--status", STATUS, "--profile", profile, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    assert json.loads(done.stdout)["profile"]["title"] == HOSTILE
