@@ -401,3 +401,29 @@ def test_the_readme_lists_every_profile_key() -> None:
 
     readme = (REPO / "README.md").read_text()
     assert markdown_table() in readme
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--library", "LibSSL 1.0.0", "--library: 'LibSSL 1.0.0' is not a Debian package name"),
+        ("--library", "../../etc/passwd", "--library: '../../etc/passwd' is not a Debian package"),
+        ("--library", "libssl\x1b[2J", r"--library: 'libssl\x1b[2J' is not a Debian package name"),
+        ("--fixed-version", "deb7u5", "--fixed-version: 'deb7u5' is not a Debian version (its"),
+        ("--fixed-version", "1.0.1e-", "--fixed-version: '1.0.1e-' is not a Debian version (empty"),
+        ("--affected", ">= v1.0.1", "--affected: 'v1.0.1' is not a Debian version (its upstream"),
+    ],
+)
+def test_the_ad_hoc_profile_follows_the_schemas_rules(
+    option: str, value: str, message: str
+) -> None:
+    """``--library``, ``--fixed-version`` and ``--affected`` are held to the profile files' rules."""
+    given = {"--library": "libssl1.0.0", option: value}
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--cve", "CVE-2014-0160",
+        *(part for pair in given.items() for part in pair), "-q", pure=True,
+    )  # fmt: skip
+    assert (done.status, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"depgraph: error: {message}"), line
+    assert all(char.isprintable() for char in line), line

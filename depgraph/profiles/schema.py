@@ -250,12 +250,9 @@ def _value(key: Key, value: object, path: str) -> None:
         raise SchemaError(path, f"expected a string, found {_type(value)}")
     _text(value, path)
     kind = key.kind
-    if kind is Kind.PACKAGE and not _PACKAGE.fullmatch(value):
-        raise SchemaError(
-            path,
-            f"{_show(value)} is not a Debian package name (Policy 5.6.1: lower-case letters, "
-            "digits, '+', '-' and '.', at least two characters, starting with a letter or digit)",
-        )
+    problem = package_problem(value) if kind is Kind.PACKAGE else None
+    if problem is not None:
+        raise SchemaError(path, problem)
     if kind is Kind.VERSION:
         _version(value, path)
     if kind is Kind.CVE:
@@ -294,20 +291,36 @@ def _text(value: str, path: str) -> None:
 
 
 def _version(value: str, path: str) -> None:
-    """Debian Policy 5.6.12 as dpkg enforces it, and the upstream part starting with a digit."""
+    problem = version_problem(value)
+    if problem is not None:
+        raise SchemaError(path, problem)
+
+
+def version_problem(value: str) -> str | None:
+    """What makes ``value`` no Debian version (Policy 5.6.12 as dpkg enforces it, the upstream
+    part starting with a digit), or None: the rule of profiles and of ``--fixed-version`` and
+    ``--affected``."""
     try:
         _, upstream, revision = split(value)
     except ValueError:
-        raise SchemaError(path, f"{_show(value)} is not a Debian version") from None
+        return f"{_show(value)} is not a Debian version"
     if value != value.strip():
-        raise SchemaError(path, f"{_show(value)} has spaces around it")
+        return f"{_show(value)} has spaces around it"
     if not upstream[:1].isdigit():
-        raise SchemaError(
-            path,
-            f"{_show(value)} is not a Debian version (its upstream part must start with a digit)",
-        )
+        return f"{_show(value)} is not a Debian version (its upstream part must start with a digit)"
     if value.endswith("-") and not revision:
-        raise SchemaError(path, f"{_show(value)} is not a Debian version (empty revision)")
+        return f"{_show(value)} is not a Debian version (empty revision)"
+    return None
+
+
+def package_problem(value: str) -> str | None:
+    """What makes ``value`` no Debian package name (Policy 5.6.1), or None."""
+    if _PACKAGE.fullmatch(value):
+        return None
+    return (
+        f"{_show(value)} is not a Debian package name (Policy 5.6.1: lower-case letters, "
+        "digits, '+', '-' and '.', at least two characters, starting with a letter or digit)"
+    )
 
 
 def _range(entry: Mapping[str, object], path: str) -> None:
