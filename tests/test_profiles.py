@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -372,7 +373,9 @@ def test_a_broken_profile_is_one_line_naming_the_file_and_key(
     )
     assert (done.status, done.stdout) == (2, "")
     (line,) = done.stderr.splitlines()
-    assert line.startswith(f"depgraph: error: {path}: {message}"), line
+    assert re.match(
+        rf"depgraph: error: {re.escape(str(path))}(:[0-9]+)?: {re.escape(message)}", line
+    )
     assert all(char.isprintable() for char in line), line
 
 
@@ -427,3 +430,38 @@ def test_the_ad_hoc_profile_follows_the_schemas_rules(
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"depgraph: error: {message}"), line
     assert all(char.isprintable() for char in line), line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "where"),
+    [
+        ('component = "libssl"', 'componnet = "libssl"', 5, "componnet"),
+        ('libraries = ["libssl1.0.0"]', 'libraries = ["L"]', 4, "libraries[1]"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0.1"', 11, "[[affected]][1].fixed"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0"\nlast_affected = "1.0.1f"', 9, "[[affected]][1]"),
+        ("[[fixed]]", "[[fixd]]", 13, "[[fixd]]"),
+        ("[[affected]]", "[affected]", 9, "[[affected]]"),
+        ('  via = ["libsystemd0"]', 'via = ["libsystemd0", "X"]', 24, "[[exposure]][1].via[2]"),
+        ('text = "Upgrade libssl1.0.0."', 'text = "Upgrade\\ttoday."', 20, "[[remediation]][1].text"),
+        # the second [[fixed]]'s version, not the first's
+        ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-2+deb7u5"\n\n[[fixed]]\n'
+         'distribution = "debian"\nrelease = "jessie"\nversion = "v1"', 21, "[[fixed]][2].version"),
+        # not written plainly: no line rather than a wrong one
+        ('title = "a bug in libssl"\n', "", None, "title"),
+        ('[[affected]]\nintroduced = "1.0.1"\nfixed = "1.0.1g"',
+         'affected = [{ introduced = "1.0.1", fixd = "1.0.1g" }]', None, "[[affected]][1].fixd"),
+        ('component = "libssl"', '"\\u001b" = 1', None, "'\\x1b'"),
+    ],
+)  # fmt: skip
+def test_the_error_gives_the_line_when_the_file_writes_the_key_plainly(
+    old: str, new: str, line: int | None, where: str
+) -> None:
+    """tomllib keeps no positions: the key path is found again in the text (a header, a key =)."""
+    text = GOOD_PROFILE.replace(old.strip(), new, 1)
+    assert text != GOOD_PROFILE
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text.encode(), "mine.toml")
+    prefix = "mine.toml" if line is None else f"mine.toml:{line}"
+    assert str(raised.value).startswith(f"{prefix}: {where}: "), str(raised.value)
+    if line is not None:
+        assert where.split("]")[-1].strip(".").split("[")[0] in text.splitlines()[line - 1]

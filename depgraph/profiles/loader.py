@@ -22,7 +22,13 @@ from typing import NewType
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.errors import DepgraphError
-from depgraph.profiles.schema import SchemaError, package_problem, validate, version_problem
+from depgraph.profiles.schema import (
+    SchemaError,
+    locate,
+    package_problem,
+    validate,
+    version_problem,
+)
 
 CveId = NewType("CveId", str)
 """``CVE-YYYY-NNNN``, upper case."""
@@ -243,7 +249,8 @@ def parse_profile(data: bytes, where: str) -> Profile:
     try:
         validate(table)
     except SchemaError as error:
-        raise ProfileError(where, str(error)) from None
+        at = locate(data.decode("utf-8"), error.key)
+        raise ProfileError(where if at is None else f"{where}:{at}", str(error)) from None
     return _profile(table, where)
 
 

@@ -441,6 +441,57 @@ def _plural(key: Key) -> str:
     return _PLURAL.get(key.kind, "strings")
 
 
+_PATH = re.compile(
+    r"(?:\[\[(?P<table>[A-Za-z0-9_-]+)\]\](?:\[(?P<index>[0-9]+)\])?\.?|\[(?P<single>[A-Za-z0-9_-]+)\])?"
+    r"(?P<key>[A-Za-z0-9_-]+)?(?:\[[0-9]+\])?"
+)
+_HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_-]+)\s*\]")
+
+
+def locate(text: str, key: str) -> int | None:
+    """The line of ``text`` (a profile) where the key path ``key`` of a :class:`SchemaError` is
+    written, when the file writes it plainly (a ``[[table]]`` header, a ``key =`` line): tomllib
+    keeps no positions, so this finds the header and the key again. None when it cannot tell
+    (inline tables, dotted or quoted keys)."""
+    match = _PATH.fullmatch(key)
+    if match is None or not key:
+        return None
+    table, index, single, name = match.group("table", "index", "single", "key")
+    lines = text.split("\n")
+    headers = [
+        (number, bool(found.group(1)), found.group(2))
+        for number, line in enumerate(lines, start=1)
+        if (found := _HEADER.match(line)) is not None
+    ]
+    if single is not None:
+        return next((n for n, double, t in headers if t == single and not double), None)
+    if table is None:  # a top-level key, written before the first header
+        end = headers[0][0] if headers else len(lines) + 1
+        return _key_line(lines, 1, end, name)
+    ours = [n for n, double, t in headers if t == table and double]
+    if index is None:  # the array itself: its first header, or a [table] or key = in its place
+        first = next((n for n, _, t in headers if t == table), None)
+        if first is not None:
+            return first
+        end = headers[0][0] if headers else len(lines) + 1
+        return _key_line(lines, 1, end, table)
+    if int(index) > len(ours):
+        return None
+    start = ours[int(index) - 1]
+    if name is None:
+        return start
+    end = next((n for n, _, _ in headers if n > start), len(lines) + 1)
+    return _key_line(lines, start + 1, end, name)
+
+
+def _key_line(lines: Sequence[str], start: int, end: int, name: str | None) -> int | None:
+    """The first line from ``start`` up to ``end`` (1-based, exclusive) that sets ``name``."""
+    if name is None:
+        return None
+    setting = re.compile(rf"\s*{re.escape(name)}\s*=")
+    return next((n for n in range(start, end) if setting.match(lines[n - 1])), None)
+
+
 def markdown_table() -> str:
     """The README's table of profile keys, from the schema itself."""
     rows = ["| Table | Key | Value | Required | Meaning |", "|---|---|---|---|---|"]
