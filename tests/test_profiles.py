@@ -7,6 +7,7 @@ import datetime
 import json
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from depgraph.profiles import (
     parse_affected,
     parse_profile,
 )
+from depgraph.profiles.listing import profile_json
 from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
 
 
@@ -465,3 +467,39 @@ def test_the_error_gives_the_line_when_the_file_writes_the_key_plainly(
     assert str(raised.value).startswith(f"{prefix}: {where}: "), str(raised.value)
     if line is not None:
         assert where.split("]")[-1].strip(".").split("[")[0] in text.splitlines()[line - 1]
+
+
+def test_every_key_the_schema_knows_reaches_the_profile() -> None:
+    """No key is accepted by the schema and then dropped by the loader: a profile giving every key
+    once has each value in the loaded profile."""
+    from depgraph.profiles.schema import TABLES, TOP
+
+    text = GOOD_PROFILE.replace(
+        'source_package = "openssl"',
+        'source_package = "openssl"\nupstream_changes = "openssl"\nreferences = ["DSA-2896-1"]',
+    ).replace(
+        'fixed = "1.0.1g"',
+        'fixed = "1.0.1g"\n\n[[affected]]\nintroduced = "1.0.2~beta1"\n'
+        'last_affected = "1.0.2~beta1"',
+    )
+    text = text.replace('release = "wheezy"', 'release = "wheezy"\nsource = "DSA-2896-1"')
+    text = text.replace('via = ["libsystemd0"]', 'via = ["libsystemd0"]\nwhy = "sshd links it"')
+    document = tomllib.loads(text)
+    given = {key.name for key in TOP.keys} & set(document)
+    given |= {f"{t.name}.{key}" for t in TABLES for entry in document[t.name] for key in entry}
+    known = {key.name for key in TOP.keys} | {
+        f"{t.name}.{key.name}" for t in TABLES for key in t.keys
+    }
+    assert given == known
+    profile = parse_profile(text.encode(), "all.toml")
+    shown = json.dumps(profile_json(profile))
+    for value in _leaves(document):
+        assert str(value) in shown, value
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
