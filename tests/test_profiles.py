@@ -503,3 +503,17 @@ def _leaves(value: object) -> list[object]:
     if isinstance(value, list):
         return [leaf for item in value for leaf in _leaves(item)]
     return [value]
+
+
+def test_the_refused_characters_are_unicodes_controls_separators_and_bidi_marks() -> None:
+    """The schema's character class is exactly Unicode's Cc, Zl and Zp and the UAX 9 marks,
+    embeddings, overrides and isolates, over every code point."""
+    import unicodedata
+
+    from depgraph.profiles.schema import _CONTROL
+
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for point in range(0x110000):
+        char = chr(point)
+        expected = unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in bidi
+        assert (_CONTROL.fullmatch(char) is not None) is expected, hex(point)

@@ -27,7 +27,6 @@ import datetime
 import difflib
 import enum
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -54,7 +53,11 @@ _ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 _STEP = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _RELEASE = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}|\*", re.IGNORECASE)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+"""Unicode's Cc (C0, DEL, C1), Zl and Zp, and the bidirectional marks, embeddings, overrides and
+isolates (Unicode Standard Annex 9)."""
 
 
 class SchemaError(ValueError):
@@ -281,13 +284,13 @@ def _text(value: str, path: str) -> None:
         raise SchemaError(path, "must not be empty (leave the key out instead)")
     if len(value) > MAX_TEXT:
         raise SchemaError(path, f"longer than {MAX_TEXT} characters")
-    for offset, char in enumerate(value):
-        if char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            raise SchemaError(
-                path,
-                f"control character U+{ord(char):04X} at character {offset + 1} (profile "
-                "strings are one line of printable text)",
-            )
+    control = _CONTROL.search(value)
+    if control is not None:
+        raise SchemaError(
+            path,
+            f"control character U+{ord(control.group()):04X} at character {control.start() + 1} "
+            "(profile strings are one line of printable text)",
+        )
 
 
 def _version(value: str, path: str) -> None:
