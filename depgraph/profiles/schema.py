@@ -216,7 +216,7 @@ def _array(table: Table, value: object) -> None:
             key = table.key(name)
             if key is None:
                 hint = _unknown(name, element, table)
-                if TOP.key(name) is not None or name in (t.name for t in TABLES):
+                if TOP.key(name) is not None:
                     hint += "; a top-level key must come before the first [[table]]"
                 raise SchemaError(f"{path}.{_show_key(name)}", hint)
             _check(key, element, f"{path}.{name}")
