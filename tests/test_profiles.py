@@ -11,8 +11,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depgraph.debian.changelog import read_changelog
+from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
 from depgraph.profiles import (
     AffectedRange,
@@ -517,3 +520,31 @@ def test_the_refused_characters_are_unicodes_controls_separators_and_bidi_marks(
         char = chr(point)
         expected = unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in bidi
         assert (_CONTROL.fullmatch(char) is not None) is expected, hex(point)
+
+
+_VERSIONS = st.from_regex(
+    r"([0-9]:)?[0-9]{1,2}(\.[0-9a-z~+]{1,3}){0,2}(-[0-9a-z.~+]{1,3})?", fullmatch=True
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_VERSIONS, _VERSIONS, st.booleans())
+def test_a_range_loads_exactly_when_it_holds_a_version(
+    introduced: str, upper: str, inclusive: bool
+) -> None:
+    """``fixed`` must sort after ``introduced`` and ``last_affected`` not before it, in dpkg's
+    order; then the range holds ``introduced`` itself."""
+    key = "last_affected" if inclusive else "fixed"
+    text = GOOD_PROFILE.replace('fixed = "1.0.1g"', f'{key} = "{upper}"').replace(
+        'introduced = "1.0.1"', f'introduced = "{introduced}"'
+    )
+    order = compare(introduced, upper)
+    holds = order <= 0 if inclusive else order < 0
+    if holds:
+        (loaded, *_) = parse_profile(text.encode(), "range.toml").affected
+        assert loaded.contains(introduced, introduced)
+    else:
+        with pytest.raises(
+            ProfileError, match=rf"\[\[affected\]\]\[1\]\.{key}: .* holds no version"
+        ):
+            parse_profile(text.encode(), "range.toml")
