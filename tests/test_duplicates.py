@@ -3,12 +3,14 @@ warning naming the file and both records, every record is judged and the worst o
 architectures of the library (``Multi-Arch: same``) are each judged.
 
 The fixtures (``fixtures/duplicates``, built by its ``build.py``) are real trusty amd64 records:
-libssl1.0.0 1.0.1f-1ubuntu1 (vulnerable) and 1.0.1f-1ubuntu2 (trusty's first fixed build).
+libssl1.0.0 1.0.1f-1ubuntu1 (vulnerable) and 1.0.1f-1ubuntu2 (trusty's first fixed build). The
+distroless layout (``var/lib/dpkg/status.d``, no status file) is read too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -143,3 +145,61 @@ def test_dpkg_list_native_architecture_from_its_rows() -> None:
     assert universe.lookup("libssl1.0.0").version == VULNERABLE  # type: ignore[union-attr]
     assert universe.lookup("libssl1.0.0:i386").version == FIXED  # type: ignore[union-attr]
     assert not diagnostics.warnings
+
+
+DISTROLESS = HERE / "distroless"
+
+
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_distroless_status_d_records(tmp_path: Path, pure: bool) -> None:
+    """No status file, one record per package in ``status.d`` (no Status field) next to its
+    ``.md5sums``: the packages are installed, the vulnerable library is found. python-apt does
+    not read ``status.d``, so such a tree always takes the pure reader."""
+    _backend(pure)
+    root = tmp_path / "root"
+    shutil.copytree(DISTROLESS, root)
+    (root / "var/lib/dpkg/status.d/libssl1.0.0.md5sums").write_text(
+        "0123456789abcdef0123456789abcdef  usr/lib/x86_64-linux-gnu/libssl.so.1.0.0\n"
+    )
+    status, report, stderr = _audit("--root", root, pure=pure)
+    assert _library(report) == [(VULNERABLE, "amd64", "vulnerable")]
+    assert report["summary"]["affected"] is True  # type: ignore[index]
+    assert report["summary"]["highest_risk"] in ("critical", "high")  # type: ignore[index]
+    assert status == 1, stderr
+
+
+def test_status_d_fifo_is_skipped_not_read(tmp_path: Path) -> None:
+    """A FIFO among the records would block a reader forever: it is warned about and skipped."""
+    root = tmp_path / "root"
+    shutil.copytree(DISTROLESS, root)
+    os.mkfifo(root / "var/lib/dpkg/status.d/zz-fifo")
+    status, report, stderr = _audit("--root", root, pure=True)
+    assert "zz-fifo: not a regular file; skipped" in stderr
+    assert report["summary"]["affected"] is True  # type: ignore[index]
+    assert status == 1
+
+
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_status_and_status_d_name_one_package_twice(tmp_path: Path, pure: bool) -> None:
+    """A status file with the fixed libssl1.0.0 and a ``status.d`` record of the vulnerable one:
+    one name:architecture twice, warned about, and the vulnerable record counts."""
+    _backend(pure)
+    root = tmp_path / "root"
+    shutil.copytree(HERE / "root-twice", root)
+    paragraphs = TWICE.read_text().split("\n\n")
+    first = next(i for i, p in enumerate(paragraphs) if p.startswith("Package: libssl"))
+    del paragraphs[first]  # the status file keeps the fixed record alone
+    (root / "var/lib/dpkg/status").write_text("\n\n".join(paragraphs))
+    (root / "var/lib/dpkg/status.d").mkdir()
+    shutil.copyfile(
+        DISTROLESS / "var/lib/dpkg/status.d/libssl1.0.0",
+        root / "var/lib/dpkg/status.d/libssl1.0.0",
+    )
+    status, report, stderr = _audit("--root", root, pure=pure)
+    assert _library(report) == [
+        (VULNERABLE, "amd64", "vulnerable"),
+        (FIXED, "amd64", "fixed-backport"),
+    ]
+    warnings = [line for line in stderr.splitlines() if "recorded again" in line]
+    assert len(warnings) == 1 and "status.d/libssl1.0.0:1:" in warnings[0], stderr
+    assert status == 1

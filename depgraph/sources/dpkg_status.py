@@ -1,7 +1,11 @@
-"""dpkg's status database, ``/var/lib/dpkg/status`` (dpkg(1), deb822(5)).
+"""dpkg's status database, ``/var/lib/dpkg/status`` (dpkg(1), deb822(5)), and the
+``/var/lib/dpkg/status.d`` directory of distroless images.
 
 Every paragraph is a package dpkg knows of, with its ``Status: want flag state``; packages in
-``not-installed`` are kept (they matter for ``rc`` history) but never count as installed.
+``not-installed`` are kept (they matter for ``rc`` history) but never count as installed. Images built
+without dpkg (GoogleContainerTools/distroless) have no status file but one file per installed
+package in ``status.d``: the package's control fields (``dpkg-deb --field``), without ``Status``,
+next to its ``<package>.md5sums``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from depgraph.sources.control import WANTED, package_from_fields, read_control_f
 from depgraph.sources.files import read_text
 
 STATUS_PATH = Path("var/lib/dpkg/status")
+STATUS_D_PATH = Path("var/lib/dpkg/status.d")
+INSTALLED = "install ok installed"
+"""The ``Status`` of a ``status.d`` record, which has none: the image holds the package's files."""
 
 
 def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
@@ -28,6 +35,40 @@ def read_status(path: Path, diagnostics: Diagnostics) -> list[Package]:
 def status_under(root: Path) -> Path:
     """Where dpkg keeps its status file under ``root``."""
     return under_root(root, str(STATUS_PATH))
+
+
+def status_d_files(root: Path) -> list[Path]:
+    """The package records of ``var/lib/dpkg/status.d`` under ``root`` (not the ``.md5sums``
+    files), in name order; empty when there is no such directory."""
+    directory = under_root(root, str(STATUS_D_PATH))
+    if not directory.is_dir():
+        return []
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as error:
+        raise SourceError(directory, f"cannot list: {error.strerror or error}") from None
+    return [path for path in entries if not path.name.endswith(".md5sums")]
+
+
+def read_status_d(paths: list[Path], diagnostics: Diagnostics) -> list[Package]:
+    """The packages of distroless ``status.d`` records: each file one or more paragraphs, a
+    paragraph without ``Status`` installed. Anything but a regular file is skipped with a warning
+    (a FIFO would block, a directory is not a record)."""
+    packages: list[Package] = []
+    for path in paths:
+        if path.is_symlink() or not path.is_file():
+            diagnostics.warn(str(path), 0, "not a regular file; skipped")
+            continue
+        text = read_text(path)
+        shown = str(path)
+        for line, fields in iter_paragraphs(
+            text, shown, WANTED, strict=diagnostics.strict, warn=diagnostics.warn
+        ):
+            fields.setdefault("Status", INSTALLED)
+            package = package_from_fields(fields, shown, line, Origin.STATUS, diagnostics)
+            if package is not None:
+                packages.append(package)
+    return packages
 
 
 _NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
