@@ -78,9 +78,11 @@ class Universe:
         """A status paragraph or ``dpkg -l`` row. dpkg keeps one record per name:architecture
         (Policy 7.1, dpkg's ``Multi-Arch: same``), so a second one for the same key is a
         duplicate: a warning naming both, and both records kept for the fix check to judge
-        (:meth:`copies`), since the last one is not necessarily the true one."""
+        (:meth:`copies`), since the last one is not necessarily the true one. A status file and a
+        ``dpkg -l`` of one host name every package twice, in agreement: only a different version
+        across the two is a duplicate."""
         first = self._known.get(key)
-        if first is not None and first.origin in _RECORDS:
+        if first is not None and first.origin in _RECORDS and _disagree(first, package):
             copies = self._copies.setdefault(key, [first])
             copies.append(package)
             warn_duplicate(self._diagnostics, key, copies[0], package)
@@ -284,6 +286,13 @@ class Universe:
 
 _RECORDS = frozenset((Origin.STATUS, Origin.DPKG_LIST))
 """The origins of per name:architecture records (an index lists many versions of one name)."""
+
+
+def _disagree(first: Package, again: Package) -> bool:
+    """Two records of one key are a duplicate: in one file, or with different versions."""
+    return first.where.rpartition(":")[0] == again.where.rpartition(":")[0] or (
+        first.version != again.version
+    )
 
 
 def _native_arch(status: list[Package]) -> str | None:

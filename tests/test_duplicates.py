@@ -203,3 +203,41 @@ def test_status_and_status_d_name_one_package_twice(tmp_path: Path, pure: bool) 
     warnings = [line for line in stderr.splitlines() if "recorded again" in line]
     assert len(warnings) == 1 and "status.d/libssl1.0.0:1:" in warnings[0], stderr
     assert status == 1
+
+
+def test_a_status_file_and_a_listing_of_one_host_agree(tmp_path: Path) -> None:
+    """``--status`` and ``--dpkg-list`` of the same system name each package in both: no
+    duplicate; a listing that disagrees on libssl1.0.0's version is one, and the worse counts."""
+    diagnostics = Diagnostics()
+    fixed_only = tmp_path / "status"
+    paragraphs = TWICE.read_text().split("\n\n")  # amd64 fixed alone, the listing says vulnerable
+    fixed_only.write_text("\n\n".join(p for p in paragraphs if VULNERABLE not in p))
+    status = read_status(MULTIARCH, diagnostics)
+    listed = read_dpkg_list(LISTING, diagnostics)
+    Universe(status=status, listed=listed, diagnostics=diagnostics)
+    assert not diagnostics.warnings
+    universe = Universe(
+        status=read_status(fixed_only, diagnostics), listed=listed, diagnostics=diagnostics
+    )
+    assert [w.message.split(" (")[0] for w in diagnostics.warnings] == [
+        "libssl1.0.0 is recorded again"
+    ]
+    found = {(p.version, p.architecture) for p in installed_packages(universe, "libssl1.0.0")}
+    assert found == {(FIXED, "amd64"), (VULNERABLE, "amd64"), (FIXED, "i386")}
+
+
+def test_a_removed_architecture_does_not_hide_an_installed_one(tmp_path: Path) -> None:
+    """dpkg's quick name -> state scan: libssl1.0.0:i386 removed (``rc``) before the installed
+    amd64 record still leaves libssl1.0.0 on disk (the runtime scan and ``rc`` check use it)."""
+    from depgraph.runtime.library import installed_in_status
+    from depgraph.sources.dpkg_status import dpkg_states
+
+    root = tmp_path / "root"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    paragraphs = MULTIARCH.read_text().split("\n\n")
+    i386 = next(i for i, p in enumerate(paragraphs) if "Architecture: i386" in p)
+    removed = paragraphs.pop(i386).replace("install ok installed", "deinstall ok config-files")
+    paragraphs.insert(0, removed)
+    (root / "var/lib/dpkg/status").write_text("\n\n".join(paragraphs))
+    assert dpkg_states(root)["libssl1.0.0"] == "installed"
+    assert "libssl1.0.0" in installed_in_status(root)

@@ -74,9 +74,15 @@ def read_status_d(paths: list[Path], diagnostics: Diagnostics) -> list[Package]:
 _NAME_AND_STATUS = re.compile(r"^(Package|Status): *(\S.*)$", re.MULTILINE)
 
 
+_GONE = {"not-installed": 0, "config-files": 1}
+"""dpkg states whose files are not on disk, by how much is left (rc keeps the configuration)."""
+
+
 def dpkg_states(root: Path) -> dict[str, str]:
     """Package name -> dpkg state (the third word of ``Status``) of the status file under ``root``,
-    by a quick scan (no full parse); empty when the file cannot be read."""
+    by a quick scan (no full parse); empty when the file cannot be read. A name recorded for more
+    than one architecture (``Multi-Arch: same``, or a duplicate) gets the state with the most on
+    disk: any state with files beats ``config-files``, which beats ``not-installed``."""
     try:
         text = status_under(root).read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -86,7 +92,10 @@ def dpkg_states(root: Path) -> dict[str, str]:
         fields = dict(_NAME_AND_STATUS.findall(paragraph))
         words = fields.get("Status", "").split()
         if "Package" in fields and len(words) == 3:
-            states.setdefault(fields["Package"].strip(), words[2])
+            name = fields["Package"].strip()
+            known = states.get(name)
+            if known is None or _GONE.get(words[2], 2) > _GONE.get(known, 2):
+                states[name] = words[2]
     return states
 
 
