@@ -241,3 +241,20 @@ def test_a_removed_architecture_does_not_hide_an_installed_one(tmp_path: Path) -
     (root / "var/lib/dpkg/status").write_text("\n\n".join(paragraphs))
     assert dpkg_states(root)["libssl1.0.0"] == "installed"
     assert "libssl1.0.0" in installed_in_status(root)
+
+
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_a_status_file_repeated_whole_warns_in_a_few_lines(tmp_path: Path, pure: bool) -> None:
+    """Every record twice (a status file concatenated with itself): ten warnings and one line
+    counting the rest, not one line per package."""
+    _backend(pure)
+    root = tmp_path / "root"
+    shutil.copytree(HERE / "root-twice", root)
+    text = (root / "var/lib/dpkg/status").read_text()
+    (root / "var/lib/dpkg/status").write_text(text + "\n" + text)
+    _status, report, stderr = _audit("--root", root, pure=pure)
+    again = [line for line in stderr.splitlines() if "recorded again" in line]
+    rest = [line for line in stderr.splitlines() if "more records repeat" in line]
+    assert len(again) == 10 and len(rest) == 1, stderr
+    assert ": 3 more records" in rest[0]  # 11 packages in 12 records, doubled: 13 again
+    assert report["summary"]["affected"] is True  # type: ignore[index]

@@ -99,19 +99,45 @@ def dpkg_states(root: Path) -> dict[str, str]:
     return states
 
 
-def warn_duplicate(diagnostics: Diagnostics, key: str, first: Package, again: Package) -> None:
-    """A second record of one name:architecture (dpkg keeps one per ``Package`` and
+SHOWN_DUPLICATES = 10
+"""Duplicates warned about one by one per file; the rest are counted in one line."""
+
+
+class DuplicateWarnings:
+    """Warns about second records of one name:architecture (dpkg keeps one per ``Package`` and
     ``Architecture``, Policy 7.1 and dpkg's ``Multi-Arch: same``): a warning at the second that
-    names the first, with both versions."""
-    path, _, line = again.where.rpartition(":")
-    first_path, _, first_line = first.where.rpartition(":")
-    at = f"line {first_line}" if first_path == path else first.where
-    diagnostics.warn(
-        path,
-        int(line) if line.isdigit() else 0,
-        f"{key} is recorded again (first at {at}, version {first.version or '<none>'}; here "
-        f"{again.version or '<none>'}): every record is judged and the worst counts",
-    )
+    names the first, with both versions, for the first :data:`SHOWN_DUPLICATES` of each file, and
+    one line counting the others (a status file concatenated with itself has thousands)."""
+
+    def __init__(self, diagnostics: Diagnostics) -> None:
+        self._diagnostics = diagnostics
+        self._counts: dict[str, int] = {}
+
+    def add(self, key: str, first: Package, again: Package) -> None:
+        """``again`` is another record of ``key``, of which ``first`` was the first."""
+        path, _, line = again.where.rpartition(":")
+        count = self._counts[path] = self._counts.get(path, 0) + 1
+        if count > SHOWN_DUPLICATES:
+            return
+        first_path, _, first_line = first.where.rpartition(":")
+        at = f"line {first_line}" if first_path == path else first.where
+        self._diagnostics.warn(
+            path,
+            int(line) if line.isdigit() else 0,
+            f"{key} is recorded again (first at {at}, version {first.version or '<none>'}; here "
+            f"{again.version or '<none>'}): every record is judged and the worst counts",
+        )
+
+    def close(self) -> None:
+        """The count of the duplicates not warned about one by one."""
+        for path, count in self._counts.items():
+            if count > SHOWN_DUPLICATES:
+                self._diagnostics.warn(
+                    path,
+                    0,
+                    f"{count - SHOWN_DUPLICATES} more records repeat a name:architecture "
+                    "recorded before (not listed); each is judged",
+                )
 
 
 _KEY_FIELDS = frozenset(("Package", "Architecture"))
@@ -146,6 +172,7 @@ def duplicate_records(
         return {}
     found: dict[tuple[str, str | None], list[Package]] = {}
     lenient = Diagnostics(strict=False)
+    duplicates = DuplicateWarnings(diagnostics)
     for line, fields in iter_paragraphs(text, shown, WANTED, strict=False, warn=ignore):
         twin = twice.get(line)
         if twin is None:
@@ -157,6 +184,7 @@ def duplicate_records(
         if copies:
             name, arch = twin
             shown_key = name if arch in (None, native) else f"{name}:{arch}"
-            warn_duplicate(diagnostics, shown_key, copies[0], package)
+            duplicates.add(shown_key, copies[0], package)
         copies.append(package)
+    duplicates.close()
     return {key: tuple(copies) for key, copies in found.items() if len(copies) > 1}
