@@ -9,9 +9,11 @@ distroless layout (``var/lib/dpkg/status.d``, no status file) is read too.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -258,3 +260,43 @@ def test_a_status_file_repeated_whole_warns_in_a_few_lines(tmp_path: Path, pure:
     assert len(again) == 10 and len(rest) == 1, stderr
     assert ": 3 more records" in rest[0]  # 11 packages in 12 records, doubled: 13 again
     assert report["summary"]["affected"] is True  # type: ignore[index]
+
+
+def _snapshot(path: Path, root: Path) -> None:
+    """A snapshot tarball of ``root`` as ``depgraph collect`` lays it out (the tree and its
+    manifest), written with the standard tarfile module."""
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": "trusty-duplicates",
+        "time": "2014-04-08T12:00:00+00:00",
+        "kernel": "Linux",
+        "collector": "test",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status"],
+        "missing": [],
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        for file in sorted(root.rglob("*")):
+            if file.is_file():
+                tar.add(file, arcname=str(file.relative_to(root)))
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("tree", ["root-twice", "distroless"])
+@pytest.mark.parametrize("pure", [True, False], ids=["pure-python", "python-apt"])
+def test_snapshot_of_the_trees_audits_like_the_trees(tmp_path: Path, tree: str, pure: bool) -> None:
+    """The duplicate paragraph and the status.d records survive a snapshot: the same verdicts and
+    the same duplicate warning as the tree given with --root."""
+    _backend(pure)
+    snapshot = tmp_path / "host.tar.gz"
+    _snapshot(snapshot, HERE / tree)
+    status, report, stderr = _audit("--snapshot", snapshot, pure=pure)
+    _direct_status, direct, _stderr = _audit("--root", HERE / tree, pure=pure)
+    assert _library(report) == _library(direct)
+    assert (VULNERABLE, "amd64", "vulnerable") in _library(report)
+    assert report["summary"]["highest_risk"] in ("critical", "high")  # type: ignore[index]
+    assert ("recorded again" in stderr) == (tree == "root-twice"), stderr
+    assert status == 1
