@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from depgraph.classify import NO_FILE_LIST, with_runtime
 from depgraph.diagnostics import Diagnostics
-from depgraph.errors import SourceError
 from depgraph.family import installed_family
 from depgraph.fixcheck import (
     UNFINISHED,
@@ -236,7 +235,8 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
             warnings=tuple(str(w) for w in diagnostics.warnings),
             family=installed_family(options.profile, index),
         )  # fmt: skip
-    targets = list(dict.fromkeys(_key(v) for v in installed))
+    native = index.native_arch
+    targets = list(dict.fromkeys(_key(v, native) for v in installed))
     progress.stage("walking reverse dependencies")
     graph = reverse_closure(index, targets, with_edges=True)
     diagnostics.warnings.extend(graph.warnings)
@@ -246,7 +246,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     _warn_unfinished(graph, index.description, diagnostics)
     progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
-    by_library = {_key(v): v for v in installed}
+    by_library = _worst_by_key(installed, native)
     judge = _VersionJudge(options.profile, index, root, release)
     old_copies = _old_copies(root, scans, installed, judge)
     windows = _windows(root, installed, judge)
@@ -481,9 +481,34 @@ def _warn_unfinished(graph: DependencyGraph, source: str, diagnostics: Diagnosti
         )
 
 
-def _key(verdict: LibraryVerdict) -> str:
-    """The index key of a library package (``name`` or ``name:arch``)."""
-    return verdict.package
+def _key(verdict: LibraryVerdict, native: str | None) -> str:
+    """The index key of a library package: ``name`` for the native architecture (and ``all``),
+    ``name:arch`` for a foreign one, as the sources key them."""
+    arch = verdict.architecture
+    if ":" in verdict.package or arch in (None, "all", native) or native is None:
+        return verdict.package
+    return f"{verdict.package}:{arch}"
+
+
+_WORST_FIRST = (
+    LibraryState.VULNERABLE,
+    LibraryState.UNKNOWN,
+    LibraryState.FIXED,
+    LibraryState.NOT_AFFECTED,
+)
+
+
+def _worst_by_key(installed: list[LibraryVerdict], native: str | None) -> dict[str, LibraryVerdict]:
+    """The verdict each library key's dependents are ranked by: the worst of its records (a
+    duplicate status paragraph or ``dpkg -l`` row gives two; vulnerable beats fixed)."""
+    worst: dict[str, LibraryVerdict] = {}
+    for verdict in installed:
+        key = _key(verdict, native)
+        known = worst.get(key)
+        rank = _WORST_FIRST.index(library_state(verdict))
+        if known is None or rank < _WORST_FIRST.index(library_state(known)):
+            worst[key] = verdict
+    return worst
 
 
 def _source_kind(sources: SourceOptions) -> str:
@@ -514,10 +539,10 @@ def _openssl(
         if path is None:
             return None
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as error:
-            raise SourceError(path, error.strerror or str(error)) from None
+        from depgraph.sources.files import Kind, read_text
+
+        given = "--openssl-version" if options.openssl_output is not None else None
+        text = read_text(path, Kind.CONFIG, given)
         found = parse_openssl_version(text, str(path))
         if found is None:
             diagnostics.problem(

@@ -143,9 +143,12 @@ def _read(root: Path, path: str) -> tuple[str, str] | None:
     resolved = resolve_in_root(root, path)
     if resolved is None or not resolved.is_file():
         return None
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        return resolved.read_text(encoding="utf-8", errors="replace"), str(resolved)
-    except OSError:
+        return read_text(resolved, Kind.CONFIG), str(resolved)
+    except DepgraphError:
         return None
 
 

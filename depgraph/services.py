@@ -20,7 +20,7 @@ from pathlib import Path
 from depgraph.debian.deb822 import iter_paragraphs
 from depgraph.errors import DepgraphError
 from depgraph.rootpath import resolve_in_root, under_root
-from depgraph.sources.files import read_text
+from depgraph.sources.files import Kind, iter_lines, read_text
 from depgraph.sources.interface import PackageIndex
 
 
@@ -131,7 +131,7 @@ def _from_lists(root: Path, index: PackageIndex, wanted: set[str]) -> Iterable[S
             if not path.is_file():
                 continue
             try:
-                lines = read_text(path).splitlines()
+                lines = list(iter_lines(path, Kind.FILE_LIST))
             except DepgraphError:
                 continue
             for line in lines:
@@ -145,7 +145,7 @@ def _from_conffiles(root: Path, wanted: set[str]) -> Iterable[Service]:
     if not path.is_file():
         return
     try:
-        text = read_text(path)
+        text = read_text(path, Kind.STATUS)
     except DepgraphError:
         return  # the package reader has said what is wrong with it
 

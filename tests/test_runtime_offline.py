@@ -388,7 +388,7 @@ def test_root_without_maps_reads_no_proc(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--maps", "/nonexistent/maps.txt"), "/nonexistent/maps.txt: cannot read"),
+        (("--maps", "/nonexistent/maps.txt"), "/nonexistent/maps.txt: no such file (--maps)"),
         (("--maps", "/"), "is a directory"),
         (("--library", "openssl-nonsense"), "--library openssl-nonsense"),
         (("--root", "/nonexistent-root"), "not a directory"),
@@ -509,3 +509,54 @@ def test_unreadable_processes_say_why_for_each_privilege() -> None:
         "1 process could not be read: pid 1 (init): "
     )
     assert unreadable_words([scan("root")], why=False) == "pid 1 (init)"
+
+
+# --- a snapshot's saved /proc: processes read in part, hostile numbers ------------------------
+
+
+def _saved_proc(tmp_path: Path, btime: str, *, stat: bool) -> Path:
+    """A saved /proc as ``depgraph collect`` writes it: one process mapping a deleted libssl."""
+    proc = tmp_path / "proc"
+    folder = proc / "4242"
+    folder.mkdir(parents=True)
+    (proc / "btime").write_text(btime + "\n")
+    (proc / "clk_tck").write_text("100\n")
+    (proc / "scanned").write_text("1\n")
+    line = "b6e00000-b6e60000 r-xp 00000000 b3:02 1234 /usr/lib/libssl.so.1.0.0 (deleted)"
+    (folder / "maps").write_text(f"12:{line}\n")
+    (folder / "exe").write_text("/usr/sbin/nginx\n")
+    if stat:
+        fields = " ".join(["0"] * 18)  # fields 4 to 21; 22 is starttime
+        (folder / "stat").write_text(f"4242 (nginx) S {fields} 500 0 0\n")
+    return proc
+
+
+def test_saved_process_without_stat_is_counted_and_the_view_partial(tmp_path: Path) -> None:
+    """The collection stopped between a process's maps and its stat: it still maps the deleted
+    copy, so it counts (start time unknown), and the view says it is partial."""
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import incomplete_sentence, unreadable_sentence
+
+    whole = scan_saved(LIBSSL100, _saved_proc(tmp_path / "a", "1396900000", stat=True), "s")
+    assert [p.pid for p in whole.to_restart] == [4242] and not whole.partial
+    assert whole.processes[0].started == 1396900005.0
+    cut = scan_saved(LIBSSL100, _saved_proc(tmp_path / "b", "1396900000", stat=False), "s")
+    assert [p.pid for p in cut.to_restart] == [4242]
+    assert cut.processes[0].started is None and cut.processes[0].reason is Reason.DELETED
+    assert cut.partial and cut.incomplete == ((4242, "nginx"),) and cut.unreadable == ()
+    sentence = incomplete_sentence([cut])
+    assert sentence.startswith("1 process could not be fully read: pid 4242 (nginx)")
+    assert unreadable_sentence([cut]) == sentence  # what the report's partial line shows
+
+
+@pytest.mark.parametrize("btime", ["9" * 4000, "1" * 25, "-5", "\u00b2"])
+def test_saved_btime_that_is_no_time_leaves_the_start_unknown(tmp_path: Path, btime: str) -> None:
+    """A 4,000-digit btime (int() takes it; the float of the start time overflows), a 25-digit
+    one (a start in the year 10^17, which no clock can print), a negative or Unicode one."""
+    from depgraph.runtime.report import process_entry
+    from depgraph.runtime.saved_proc import scan_saved
+
+    scan = scan_saved(LIBSSL100, _saved_proc(tmp_path, btime, stat=True), "s")
+    (process,) = scan.processes
+    assert process.started is None and process.command == "nginx"
+    assert process_entry(process)["started"] is None

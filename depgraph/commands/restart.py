@@ -77,11 +77,13 @@ def _is_live(root: Path) -> bool:
 
 def _installed_version(root: Path, package: str) -> str | None:
     """The installed version of a package, from dpkg's status file under ``root``."""
+    from depgraph.errors import DepgraphError
     from depgraph.rootpath import under_root
+    from depgraph.sources.files import Kind, read_text
 
     try:
-        text = under_root(root, "var/lib/dpkg/status").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_text(under_root(root, "var/lib/dpkg/status"), Kind.STATUS)
+    except DepgraphError:
         return None
     for paragraph in text.split("\n\n"):
         if not paragraph.lstrip("\n").startswith(f"Package: {package}\n"):

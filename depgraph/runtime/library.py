@@ -194,13 +194,17 @@ def library_files(root: Path, spec: str) -> LibraryFiles | None:
     found = _list_file(root, spec)
     if found is not None:
         list_path, arch = found
+        from depgraph.errors import DepgraphError
+        from depgraph.sources.files import Kind, iter_lines
+
         try:
-            text = list_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
-        paths = tuple(
-            line for line in text.splitlines() if line.startswith("/") and _shared_object(line)
-        )
+            paths = tuple(
+                line
+                for line in iter_lines(list_path, Kind.FILE_LIST)
+                if line.startswith("/") and _shared_object(line)
+            )
+        except DepgraphError:
+            paths = ()
         # Plugins (engines-3/*.so, ossl-modules/*.so) are loaded at run time too; what matters
         # for a restart is every object of the package a process may hold.
         if paths:

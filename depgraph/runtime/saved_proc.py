@@ -48,11 +48,16 @@ def _text(path: Path) -> str | None:
 
 
 def _number(path: Path) -> int | None:
+    """A saved number (``btime``, ``clk_tck``, ``uid``, ``scanned``), None when it is not one of
+    at most 20 ASCII digits: a 4,000-digit ``btime`` would overflow the start time's float."""
     text = _text(path)
-    try:
-        return int(text.strip()) if text is not None else None
-    except ValueError:
+    if text is None or not _decimal(text.strip()):
         return None
+    return int(text.strip())
+
+
+LATEST_START = 253402300799.0
+"""9999-12-31T23:59:59Z: a later start time (a hostile ``btime`` or ``starttime``) is unknown."""
 
 
 def _decimal(text: str) -> bool:
@@ -159,6 +164,7 @@ def scan_saved(
     boot = _number(proc / "btime")
     ticks = _number(proc / "clk_tck") or 100
     found: list[ProcessExposure] = []
+    incomplete: list[tuple[int, str]] = []
     try:
         entries = sorted(int(name) for name in os.listdir(proc) if _decimal(name))
     except OSError:
@@ -166,19 +172,29 @@ def scan_saved(
     for pid in entries:
         directory = proc / str(pid)
         maps_text = _text(directory / "maps")
-        stat = _text(directory / "stat")
-        if maps_text is None or stat is None:
+        if maps_text is None:
             continue
         body, numbers = _maps(maps_text)
         mappings = library_mappings(body, library)
         if not mappings:
             continue
         mappings = tuple(replace(m, line=numbers.get(m.line, m.line)) for m in mappings)
-        head, _, tail = stat.rpartition(")")
-        command, rest = head.partition("(")[2], tail.split()
+        stat = _text(directory / "stat")
+        exe = _text(directory / "exe")
+        exe = exe.strip("\n") if exe else None
+        command, rest = "", []
+        if stat is None:
+            # the collection stopped between the maps and the stat: it still maps the library,
+            # with its start time (and the version of an old copy) unknown; the view is partial
+            incomplete.append((pid, (exe or "").removesuffix(" (deleted)").rsplit("/", 1)[-1]))
+        else:
+            head, _, tail = stat.rpartition(")")
+            command, rest = head.partition("(")[2], tail.split()
         started = None
         if boot is not None and len(rest) > 19 and _decimal(rest[19]):
             started = boot + int(rest[19]) / ticks
+            if not 0 <= started <= LATEST_START:
+                started = None
         identities = _identities(_text(directory / "files") or "")
         exact = _map_files(_text(directory / "map_files") or "")
         judged = [
@@ -187,8 +203,6 @@ def scan_saved(
         judged.sort(key=lambda pair: (_RANK[pair[0]], "libssl" not in pair[1].path, pair[1].path))
         ordered = tuple(m for _, m in judged)
         states = tuple(s for s, _ in judged)
-        exe = _text(directory / "exe")
-        exe = exe.strip("\n") if exe else None
         exe_deleted = False
         if exe is not None and exe.endswith(" (deleted)"):
             exe, exe_deleted = exe[: -len(" (deleted)")], True
@@ -230,5 +244,11 @@ def scan_saved(
             unreadable.append((int(number), name))
     scanned = _number(proc / "scanned") or len(entries)
     return RuntimeScan(
-        library, tuple(found), scanned + len(unreadable), tuple(unreadable), source, True
+        library,
+        tuple(found),
+        scanned + len(unreadable),
+        tuple(unreadable),
+        source,
+        True,
+        incomplete=tuple(incomplete),
     )

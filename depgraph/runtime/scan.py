@@ -152,11 +152,15 @@ class RuntimeScan:
     """The errno of each ``unreadable`` process's maps (parallel; empty for saved views)."""
     privilege: str = ""
     """``root``, ``root without CAP_SYS_PTRACE`` or ``not root`` (a live scan; else empty)."""
+    incomplete: tuple[tuple[int, str], ...] = ()
+    """Processes counted (they are in ``processes``) though not all of their files could be read:
+    a snapshot with a process's maps but not its ``stat`` (a collection cut short), so its start
+    time, and with it the version of an old copy, is unknown. pid and name."""
 
     @property
     def partial(self) -> bool:
-        """Some processes could not be read."""
-        return bool(self.unreadable)
+        """Some processes could not be read, or not fully."""
+        return bool(self.unreadable or self.incomplete)
 
     @property
     def to_restart(self) -> tuple[ProcessExposure, ...]:
@@ -424,14 +428,48 @@ def unreadable_count(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> int:
     return len({pid for scan in scans for pid, _ in scan.unreadable})
 
 
-def unreadable_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
-    """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``;
-    empty when every process was read."""
+def unreadable_sentence(
+    scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10, *, incomplete: bool = True
+) -> str:
+    """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``,
+    followed (unless ``incomplete`` is false) by :func:`incomplete_sentence`; empty when every
+    process was read whole."""
     count = unreadable_count(scans)
-    if not count:
+    parts = []
+    if count:
+        noun = "process" if count == 1 else "processes"
+        parts.append(f"{count} {noun} could not be read: {unreadable_words(scans, shown)}")
+    if incomplete and incomplete_count(scans):
+        parts.append(incomplete_sentence(scans, shown))
+    return "; ".join(parts)
+
+
+def _incomplete(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> dict[int, str]:
+    return {pid: name for scan in scans for pid, name in scan.incomplete}
+
+
+def incomplete_count(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> int:
+    """How many processes were counted though not fully read, each pid once."""
+    return len(_incomplete(scans))
+
+
+def incomplete_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
+    """``1 process could not be fully read: pid 7 (nginx): its stat was not saved, so its start
+    time is unknown``; empty when none."""
+    seen = _incomplete(scans)
+    if not seen:
         return ""
-    noun = "process" if count == 1 else "processes"
-    return f"{count} {noun} could not be read: {unreadable_words(scans, shown)}"
+    words = ", ".join(
+        f"pid {pid} ({name})" if name else f"pid {pid}" for pid, name in list(seen.items())[:shown]
+    )
+    more = len(seen) - shown
+    words += f" and {more} more" if more > 0 else ""
+    one = len(seen) == 1
+    noun, its, is_ = ("process", "its", "is") if one else ("processes", "their", "are")
+    return (
+        f"{len(seen)} {noun} could not be fully read: {words}: {its} stat was not saved, so "
+        f"{its} start time {is_} unknown"
+    )
 
 
 def _why_unreadable(scan: RuntimeScan, code: int | None) -> str:
@@ -558,13 +596,9 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
     single maps line, is an input error: read as maps it would show no process, a false "fine".
     """
     from depgraph.errors import ParseError, SourceError
+    from depgraph.sources.files import Kind, read_raw
 
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise SourceError(path, "is a directory, not a saved maps file") from None
-    except OSError as error:
-        raise SourceError(path, f"cannot read: {error.strerror or error}") from None
+    data = read_raw(path, Kind.MAPS, "--maps")
     if data.startswith(b"\x1f\x8b"):
         raise SourceError(path, "gzip data: give the saved maps text itself (gunzip it first)")
     if b"\0" in data[:4096]:

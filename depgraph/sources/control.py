@@ -19,7 +19,7 @@ from depgraph.debian.relations import (
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import OrGroup, Origin, Package, RelationKind
-from depgraph.sources.files import read_text
+from depgraph.sources.files import Kind, read_text
 
 _RELATION_FIELDS = tuple((kind, kind.value) for kind in RelationKind)
 RELATION_FIELDS = tuple(field for _kind, field in _RELATION_FIELDS)
@@ -53,9 +53,13 @@ DPKG_STATES = frozenset(
 )
 
 
-def read_control_file(path: Path, origin: Origin, diagnostics: Diagnostics) -> Iterator[Package]:
-    """Every package paragraph of a status file or Packages index (compressed or not)."""
-    text = read_text(path)
+def read_control_file(
+    path: Path, origin: Origin, diagnostics: Diagnostics, option: str | None = None
+) -> Iterator[Package]:
+    """Every package paragraph of a status file or Packages index (compressed or not); ``option``
+    names the command-line option the file came from, in errors."""
+    kind = Kind.STATUS if origin is Origin.STATUS else Kind.PACKAGES
+    text = read_text(path, kind, option)
     shown = str(path)
     if not text.strip():
         diagnostics.problem(shown, 0, "empty file: no package paragraphs")

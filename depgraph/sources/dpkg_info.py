@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from depgraph.errors import DepgraphError
 from depgraph.rootpath import under_root
+from depgraph.sources.files import Kind, iter_lines
 
 INFO_PATH = Path("var/lib/dpkg/info")
 
@@ -20,8 +22,11 @@ def file_list(root: Path, name: str, architecture: str | None) -> list[str] | No
     candidates.append(f"{name}.list")
     for candidate in candidates:
         try:
-            text = (directory / candidate).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return [
+                line
+                for line in iter_lines(directory / candidate, Kind.FILE_LIST)
+                if line.startswith("/")
+            ]
+        except DepgraphError:
             continue
-        return [line for line in text.splitlines() if line.startswith("/")]
     return None

@@ -23,7 +23,7 @@ from depgraph.debian.relations import is_package_name
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import Origin, Package
-from depgraph.sources.files import read_text
+from depgraph.sources.files import Kind, read_text
 
 STATE_LETTERS = {
     "n": "not-installed",
@@ -53,9 +53,11 @@ class ListedPackage:
     maybe_truncated: bool
 
 
-def read_dpkg_list(path: Path, diagnostics: Diagnostics) -> list[ListedPackage]:
+def read_dpkg_list(
+    path: Path, diagnostics: Diagnostics, option: str | None = "--dpkg-list"
+) -> list[ListedPackage]:
     """The packages of a saved ``dpkg -l``; rows before the ruler line are the header."""
-    text = read_text(path)
+    text = read_text(path, Kind.DPKG_LIST, option)
     shown = str(path)
     lines = text.replace("\r\n", "\n").split("\n")
     ruler = next((i for i, line in enumerate(lines) if line.startswith("+++-")), None)

@@ -19,12 +19,13 @@ LISTS_PATH = Path("var/lib/apt/lists")
 _SUFFIXES = ("", ".gz", ".xz", ".lz4", ".bz2")
 
 
-def read_packages(path: Path, diagnostics: Diagnostics) -> list[Package]:
-    """All package paragraphs of one index (from the parsed-index cache when it is current)."""
+def read_packages(path: Path, diagnostics: Diagnostics, option: str | None = None) -> list[Package]:
+    """All package paragraphs of one index (from the parsed-index cache when it is current);
+    ``option`` (``--packages``) names where the path came from, in errors."""
 
     def parse() -> tuple[list[Package], bool]:
         before = len(diagnostics.warnings)
-        packages = list(read_control_file(path, Origin.PACKAGES, diagnostics))
+        packages = list(read_control_file(path, Origin.PACKAGES, diagnostics, option))
         return packages, len(diagnostics.warnings) == before
 
     return cached(path, parse)
@@ -50,13 +51,13 @@ def lists_naming(root: Path, name: str, diagnostics: Diagnostics) -> tuple[Path 
     byte search for its ``Package:`` line (no parse: this only asks whether apt knows the name),
     and whether every list could be read (an unreadable one is warned about)."""
     from depgraph.errors import DepgraphError
-    from depgraph.sources.files import read_bytes
+    from depgraph.sources.files import Kind, read_bytes
 
     line = f"Package: {name}\n".encode()
     complete = True
     for path in lists_under(root):
         try:
-            data = read_bytes(path)
+            data = read_bytes(path, Kind.PACKAGES)
         except DepgraphError as error:
             diagnostics.warn(str(path), 0, f"not searched for {name}: {error}")
             complete = False

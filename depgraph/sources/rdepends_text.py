@@ -24,7 +24,7 @@ from depgraph.debian.relations import is_package_name
 from depgraph.debian.versions import split
 from depgraph.diagnostics import Diagnostics, quoted
 from depgraph.model import APT_KINDS, RelationKind
-from depgraph.sources.files import read_text
+from depgraph.sources.files import Kind, read_text
 
 _HEADER = "Reverse Depends:"
 
@@ -70,9 +70,11 @@ def has_kinds(lines: list[ReverseDependency]) -> bool:
     return any(line.kind is not None for line in lines)
 
 
-def read_rdepends(path: Path, diagnostics: Diagnostics) -> list[ReverseDependency]:
+def read_rdepends(
+    path: Path, diagnostics: Diagnostics, option: str | None = "--rdepends"
+) -> list[ReverseDependency]:
     """Every ``dependent -> target`` line of the saved output, in file order."""
-    text = read_text(path)
+    text = read_text(path, Kind.RDEPENDS, option)
     shown = str(path)
     lines = text.replace("\r\n", "\n").split("\n")
     result: list[ReverseDependency] = []

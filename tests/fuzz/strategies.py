@@ -525,6 +525,9 @@ _TOML_VALUES = st.one_of(
             "true",
             '""',
             "[]",
+            '"1.0.1"',
+            '"a\\u001b[2Jb"',
+            '["LibSSL 1.0.0", "../../etc/passwd"]',
         ]
     ),
     st.sampled_from(
@@ -537,6 +540,7 @@ _TOML_KEYS = [
     "id", "title", "cves", "libraries", "component", "source_package", "disclosed", "references",
     "upstream_changes", "introduced", "fixed", "last_affected", "version", "distribution",
     "release", "source", "step", "text", "package", "via", "why",
+    "componnet", "fixd", '"\\u001b[2J"',
 ]  # fmt: skip
 
 

@@ -20,7 +20,9 @@ import contextlib
 import datetime
 import functools
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,12 @@ from depgraph.runtime.scan import scan_maps_file
 from depgraph.runtime.sockets import TABLES, parse_table
 from depgraph.sources.control import read_control_file
 from depgraph.sources.dpkg_list import read_dpkg_list
-from depgraph.sources.dpkg_status import dpkg_states, read_status
+from depgraph.sources.dpkg_status import (
+    dpkg_states,
+    duplicate_records,
+    read_status,
+    read_status_d,
+)
 from depgraph.sources.rdepends_text import read_rdepends
 from tests.fuzz import strategies
 
@@ -99,6 +106,10 @@ def run_status(data: bytes, workdir: Path) -> None:
 
     _both_modes(parse)
     dpkg_states(root)
+    # the same text as the scan for libapt's dropped duplicates and as a distroless status.d record
+    for records in duplicate_records(path, "amd64", Diagnostics()).values():
+        assert len(records) > 1
+    _both_modes(lambda diagnostics: read_status_d([path], diagnostics))
 
 
 def run_packages(data: bytes, workdir: Path) -> None:
@@ -257,6 +268,19 @@ def run_openssl(data: bytes, _workdir: Path) -> None:
 def run_profile(data: bytes, _workdir: Path) -> None:
     profile = parse_profile(data, "fuzz.toml")
     profile.to_report()
+    # what the schema promises of a profile that loads (issue 23): Policy 5.6.1 names, ranges
+    # that hold a version, text without control characters
+    for name in (*profile.libraries, *(e.package for e in profile.exposures)):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name), name
+    for text in (
+        profile.id,
+        profile.title,
+        *profile.references,
+        *(s.text for s in profile.remediation),
+    ):
+        assert not any(unicodedata.category(char) == "Cc" for char in text), text
+    for affected in profile.affected:
+        assert affected.contains(affected.introduced, affected.introduced), affected
     profile.fixed_for("debian", "wheezy")
     for affected in profile.affected:
         str(affected)

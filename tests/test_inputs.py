@@ -1,0 +1,326 @@
+"""Inputs that are not what they claim (issue 23, "one way to open an input file").
+
+Every file depgraph reads goes through :mod:`depgraph.sources.files`: a FIFO, a device, a socket or a
+directory is refused by ``fstat`` on the open descriptor (opening cannot block: ``O_NONBLOCK``), a file
+over its kind's size limit is refused before it is read, and compressed data is inflated piece by
+piece with a running cap and a cap on concatenated members. All of it on real objects: FIFOs made
+with ``os.mkfifo``, ``/dev/zero`` and ``/dev/urandom``, sparse files made with ``truncate``, bombs
+made by the real compressors. The command line runs as a subprocess with a timeout, so a hang fails
+the test instead of hanging it, and its peak memory is read from the kernel (``wait4``).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import lz4.frame
+import pytest
+
+from depgraph.errors import ParseError, SourceError
+from depgraph.sources.files import (
+    MAX_MEMBERS,
+    Kind,
+    iter_lines,
+    open_input,
+    read_bytes,
+    read_text,
+)
+from tests.conftest import HEARTBLEED, REPO, scenario
+
+STATUS = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
+RDEPENDS = (
+    HEARTBLEED
+    / "rdepends"
+    / "precise-security-main+universe-armhf-2014-03_apt-cache-rdepends-libssl1.0.0.txt"
+)
+TIMEOUT = 60
+"""Seconds a run may take; every case here is refused in well under a second or two."""
+PEAK_LIMIT = 2 * 1000 * 1000 * 1000
+"""The issue's memory bound for every command: 2 GB peak."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """A finished run of the command line, with its peak memory in bytes."""
+
+    status: int
+    stdout: str
+    stderr: str
+    peak: int
+
+
+def depgraph(*args: str | Path, user: str | None = None) -> Done:
+    """``python -m depgraph ARGS`` (as ``user`` through ``setpriv`` when given), killed after
+    :data:`TIMEOUT` seconds: a hang is a failure, not a stuck test run."""
+    prefix: list[str] = []
+    if user is not None:
+        prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"]
+    environment = dict(os.environ, DEPGRAPH_NO_APT="1")
+    environment.pop("DEPGRAPH_DEBUG", None)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [*prefix, sys.executable, "-m", "depgraph", *map(str, args)],
+            stdout=out,
+            stderr=err,
+            env=environment,
+            cwd=REPO,
+        )
+        timer = threading.Timer(TIMEOUT, process.kill)
+        timer.start()
+        try:
+            _, wait_status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(wait_status)
+        if process.returncode == -signal.SIGKILL:
+            pytest.fail(f"depgraph {' '.join(map(str, args))} still running after {TIMEOUT} s")
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    peak = usage.ru_maxrss * 1024  # this child's own peak, from the kernel
+    assert "Traceback" not in stderr, stderr
+    return Done(process.returncode, stdout, stderr, peak)
+
+
+def one_error(done: Done, *words: str) -> str:
+    """Exit 2, one line on stderr holding every one of ``words``; the line."""
+    assert done.status == 2, done.stderr[:2000]
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n"), done.stderr[:2000]
+    for word in words:
+        assert word in done.stderr, done.stderr
+    return done.stderr
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    """A real FIFO nobody writes to: reading it would block forever."""
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    return path
+
+
+def sparse(path: Path, size: int) -> Path:
+    """A sparse file of ``size`` bytes made by the real ``truncate``."""
+    subprocess.run(["truncate", "-s", str(size), str(path)], check=True)
+    return path
+
+
+# --- the opener itself --------------------------------------------------------------------------
+
+
+def test_fifo_is_refused_without_blocking(fifo: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(SourceError) as caught:
+        open_input(fifo, Kind.STATUS, "--status")
+    assert time.monotonic() - started < 5
+    assert str(caught.value) == f"{fifo}: is a FIFO, not a regular file (--status)"
+
+
+@pytest.mark.parametrize(
+    ("device", "reason"),
+    [("/dev/zero", "is a character device"), ("/dev/urandom", "is a character device")],
+)
+def test_devices_are_refused(device: str, reason: str) -> None:
+    with pytest.raises(SourceError, match=reason):
+        read_bytes(device, Kind.STATUS)
+
+
+def test_directory_socket_missing_and_loop(tmp_path: Path) -> None:
+    import socket
+
+    with pytest.raises(SourceError, match="is a directory"):
+        read_bytes(tmp_path, Kind.STATUS)
+    name = tmp_path / "socket"
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(name))
+        with pytest.raises(SourceError, match="is a socket"):
+            read_bytes(name, Kind.STATUS)
+    with pytest.raises(SourceError, match="no such file"):
+        read_bytes(tmp_path / "absent", Kind.STATUS)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(SourceError, match="symbolic link loop"):
+        read_bytes(tmp_path / "a", Kind.STATUS)
+    with pytest.raises(SourceError, match="empty path"):
+        read_bytes("", Kind.STATUS, "--status")
+
+
+def test_sparse_file_is_refused_by_its_size(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "status", 64 * 1024**3)
+    with pytest.raises(SourceError) as caught:
+        read_bytes(path, Kind.STATUS, "--status")
+    assert "is 64 GiB, over the 1 GiB limit for a dpkg status file" in str(caught.value)
+
+
+def test_each_kind_has_a_limit_and_words() -> None:
+    for kind in Kind:
+        assert 0 < kind.limit <= 4 * 1024**3
+        assert kind.what.startswith(("a ", "an ", "'"))
+    assert Kind.PROFILE.limit == 1024**2
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [gzip.compress, bz2.compress, lzma.compress, lz4.frame.compress],
+    ids=["gzip", "bzip2", "xz", "lz4"],
+)
+def test_compressed_and_concatenated_read_whole(
+    compress: Callable[[bytes], bytes], tmp_path: Path
+) -> None:
+    text = STATUS.read_bytes()
+    half = len(text) // 2
+    path = tmp_path / "status.z"
+    path.write_bytes(compress(text[:half]) + compress(text[half:]))
+    assert read_bytes(path, Kind.STATUS) == text
+    assert list(iter_lines(path, Kind.STATUS)) == text.decode().splitlines()
+
+
+def test_trailing_garbage_and_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "x.gz"
+    whole = gzip.compress(b"Package: a\n")
+    path.write_bytes(whole + b"junk")
+    with pytest.raises(SourceError, match="trailing garbage after the gzip data"):
+        read_bytes(path, Kind.STATUS)
+    path.write_bytes(whole + b"\0\0\0\0")  # NUL padding, as gzip(1) allows
+    assert read_bytes(path, Kind.STATUS) == b"Package: a\n"
+    path.write_bytes(whole[:-3])
+    with pytest.raises(SourceError, match="truncated or corrupt gzip data"):
+        read_bytes(path, Kind.STATUS)
+
+
+def test_many_empty_gzip_members_are_refused_in_linear_time(tmp_path: Path) -> None:
+    path = tmp_path / "changelog.Debian.gz"
+    entry = gzip.compress(b"openssl (1.0.1-4ubuntu5.12) precise-security; urgency=low\n")
+    path.write_bytes(entry + gzip.compress(b"") * 200_000)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=f"more than {MAX_MEMBERS} concatenated gzip members"):
+        read_bytes(path, Kind.CHANGELOG)
+    assert time.monotonic() - started < 5
+    path.write_bytes(entry + gzip.compress(b"") * 1000)  # a few: read, fine
+    assert read_bytes(path, Kind.CHANGELOG).startswith(b"openssl")
+
+
+def test_nul_byte_is_a_parse_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "status"
+    path.write_bytes(b"Package: a\nVersion: 1\n\0\n")
+    with pytest.raises(ParseError) as caught:
+        read_text(path, Kind.STATUS, "--status")
+    assert caught.value.line == 3
+    with pytest.raises(ParseError) as streamed:
+        list(iter_lines(path, Kind.STATUS))
+    assert streamed.value.line == 3
+
+
+def test_iter_lines_streams_a_long_list(tmp_path: Path) -> None:
+    path = tmp_path / "libbig.list"
+    with path.open("w") as out:
+        for number in range(300_000):
+            out.write(f"/usr/share/doc/libbig/file{number}\n")
+    count = 0
+    last = ""
+    for line in iter_lines(path, Kind.FILE_LIST):
+        count += 1
+        last = line
+    assert count == 300_000
+    assert last == "/usr/share/doc/libbig/file299999"
+
+
+def test_iter_lines_keeps_a_line_split_across_pieces(tmp_path: Path) -> None:
+    path = tmp_path / "long"
+    long_line = "x" * (3 * 1024 * 1024)
+    path.write_text("\ufefffirst\n" + long_line + "\nlast")
+    assert list(iter_lines(path, Kind.FILE_LIST)) == ["first", long_line, "last"]
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+GRAPH = ("graph", "libssl1.0.0", "--format", "names")
+
+
+@pytest.mark.parametrize(
+    ("option", "extra"),
+    [
+        ("--status", ()),
+        ("--packages", ()),
+        ("--dpkg-list", ("--rdepends", RDEPENDS)),
+        ("--rdepends", ()),
+    ],
+)
+def test_fifo_to_a_source_option(option: str, extra: tuple[str | Path, ...], fifo: Path) -> None:
+    done = depgraph(*GRAPH, option, fifo, *extra)
+    one_error(done, str(fifo), "is a FIFO, not a regular file", option)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_device_as_status(device: str) -> None:
+    done = depgraph(*GRAPH, "--status", device)
+    one_error(done, device, "is a character device", "--status")
+
+
+def test_sparse_64_gib_status(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "status", 64 * 1024**3)
+    done = depgraph(*GRAPH, "--status", path)
+    one_error(done, str(path), "is 64 GiB, over the 1 GiB limit")
+
+
+def _gzip_bomb(member: bytes) -> bytes:
+    return gzip.compress(member, compresslevel=9)
+
+
+BOMBS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": _gzip_bomb,
+    "bzip2": bz2.compress,
+    "xz": lzma.compress,
+    "lz4": lz4.frame.compress,
+}
+
+
+def bomb(tmp_path: Path, name: str, size: int) -> Path:
+    """A file of concatenated members (valid for every one of these formats) that inflates to more
+    than ``size`` bytes of zeros."""
+    block = 64 * 1024 * 1024
+    member = BOMBS[name](bytes(block))
+    path = tmp_path / f"Packages.{name}"
+    path.write_bytes(member * (size // block + 1))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_bomb_stops_at_the_cap(name: str, tmp_path: Path) -> None:
+    path = bomb(tmp_path, name, Kind.PACKAGES.limit)
+    done = depgraph(*GRAPH, "--packages", path)
+    one_error(done, str(path), "decompresses to more than 1 GiB", f"a {name} bomb", "--packages")
+    assert done.peak < PEAK_LIMIT, done.peak
+
+
+def test_fifo_as_profile(fifo: Path) -> None:
+    done = depgraph("audit", "--status", STATUS, "--profile", fifo)
+    one_error(done, str(fifo), "is a FIFO, not a regular file")
+
+
+def test_fifo_and_device_as_maps(fifo: Path) -> None:
+    done = depgraph("restart", "--library", "libssl.so.1.0.0", "--maps", fifo)
+    one_error(done, str(fifo), "is a FIFO, not a regular file", "--maps")
+    done = depgraph("restart", "--library", "libssl.so.1.0.0", "--maps", "/dev/zero")
+    one_error(done, "/dev/zero", "is a character device", "--maps")
+
+
+def test_sparse_profile_over_its_limit(tmp_path: Path) -> None:
+    path = sparse(tmp_path / "big.toml", 2 * 1024**2)
+    done = depgraph("audit", "--status", STATUS, "--profile", path)
+    one_error(done, str(path), "over the 1 MiB limit for a vulnerability profile")
