@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _emit(text: str | bytes, output: Path | None) -> None:
+    if isinstance(text, str):
+        # A file name that is not UTF-8 reaches a machine format (JSON, HTML) as lone surrogates
+        # (PEP 383): written as the escape ``\udcff`` (valid JSON), not an UnicodeEncodeError.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.flush()
