@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _emit(text: str | bytes | Iterable[str], output: Path | None) -> None:
+    if isinstance(text, str):
+        text = _encodable(text)
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.flush()
@@ -71,6 +73,12 @@ def _emit(text: str | bytes | Iterable[str], output: Path | None) -> None:
         raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
 
 
+def _encodable(text: str) -> str:
+    """A file name that is not UTF-8 reaches a machine format (JSON, HTML) as lone surrogates
+    (PEP 383): written as the escape ``\\udcff`` (valid JSON), not an UnicodeEncodeError."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _write_pieces(pieces: Iterable[str], stream: TextIO) -> None:
     """A report made in pieces, written in chunks of about a megabyte as it is made."""
     chunk: list[str] = []
@@ -79,9 +87,9 @@ def _write_pieces(pieces: Iterable[str], stream: TextIO) -> None:
         chunk.append(piece)
         size += len(piece)
         if size >= 1 << 20:
-            stream.write("".join(chunk))
+            stream.write(_encodable("".join(chunk)))
             chunk, size = [], 0
-    stream.write("".join(chunk))
+    stream.write(_encodable("".join(chunk)))
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:

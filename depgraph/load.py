@@ -19,7 +19,12 @@ from depgraph.model import Package
 from depgraph.rootpath import under_root
 from depgraph.sources.apt_cache import AptIndex, temp_dir_ready
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
-from depgraph.sources.dpkg_status import read_status, status_under
+from depgraph.sources.dpkg_status import (
+    read_status,
+    read_status_d,
+    status_d_files,
+    status_under,
+)
 from depgraph.sources.interface import PackageIndex
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import ReverseDependency, limits, read_rdepends
@@ -60,7 +65,9 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
     root = options.root or Path("/")
     if not root.is_dir():
         raise SourceError(root, "not a directory")
-    if apt_pkg() is not None and not options.pure and _apt_safe(root):
+    # libapt reads the status file alone: a tree with distroless ``status.d`` records (all of its
+    # packages, or some next to a status file) is read by the pure-Python readers, which read both
+    if apt_pkg() is not None and not options.pure and _apt_safe(root) and not status_d_files(root):
         if not options.all_packages or temp_dir_ready():
             return AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         diagnostics.note(
@@ -81,7 +88,7 @@ def _snapshot(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
     snapshot = open_snapshot(options.snapshot, diagnostics)
     root = snapshot.root
     index: PackageIndex
-    if apt_pkg() is not None and not options.pure:
+    if apt_pkg() is not None and not options.pure and not status_d_files(root):
         apt = AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         apt.description = snapshot.description
         index = apt
@@ -118,9 +125,11 @@ def _tree(
     root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
 ) -> Universe:
     status_file = status_under(root)
-    if not os.path.lexists(status_file):
+    records = status_d_files(root)
+    if not os.path.lexists(status_file) and not records:
         raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
-    status = read_status(status_file, diagnostics)
+    status = read_status(status_file, diagnostics) if os.path.lexists(status_file) else []
+    status.extend(read_status_d(records, diagnostics))
     available: list[Package] = []
     if options.all_packages:
         for path in lists_under(root):

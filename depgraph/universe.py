@@ -17,7 +17,7 @@ from depgraph.debian.versions import compare, sort_key
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import OrGroup, Origin, Package, Relation, RelationKind, ReverseRelation
 from depgraph.sources.dpkg_list import ListedPackage
-from depgraph.sources.dpkg_status import warn_duplicate
+from depgraph.sources.dpkg_status import DuplicateWarnings
 from depgraph.sources.rdepends_text import ReverseDependency
 
 _Entry = tuple[str, RelationKind, Relation, bool, bool]
@@ -60,6 +60,7 @@ class Universe:
         self._installed: dict[str, Package] = {}
         self._known: dict[str, Package] = {}
         self._copies: dict[str, list[Package]] = {}
+        self._duplicates = DuplicateWarnings(self._diagnostics)
         for package in status:
             self._add_record(package_key(package, native), package)
         self._available: dict[str, list[Package]] = defaultdict(list)
@@ -67,6 +68,7 @@ class Universe:
             self._available[package_key(package, native)].append(package)
         for entry in listed:
             self._add_listed(entry)
+        self._duplicates.close()
         self._add_rdepends(list(rdepends))
         has_install_info = bool(status) or bool(listed)
         self.installed_only = has_install_info if installed_only is None else installed_only
@@ -78,12 +80,14 @@ class Universe:
         """A status paragraph or ``dpkg -l`` row. dpkg keeps one record per name:architecture
         (Policy 7.1, dpkg's ``Multi-Arch: same``), so a second one for the same key is a
         duplicate: a warning naming both, and both records kept for the fix check to judge
-        (:meth:`copies`), since the last one is not necessarily the true one."""
+        (:meth:`copies`), since the last one is not necessarily the true one. A status file and a
+        ``dpkg -l`` of one host name every package twice, in agreement: only a different version
+        across the two is a duplicate."""
         first = self._known.get(key)
-        if first is not None and first.origin in _RECORDS:
+        if first is not None and first.origin in _RECORDS and _disagree(first, package):
             copies = self._copies.setdefault(key, [first])
             copies.append(package)
-            warn_duplicate(self._diagnostics, key, copies[0], package)
+            self._duplicates.add(key, copies[0], package)
         self._known[key] = package
         if package.installed:
             self._installed[key] = package
@@ -284,6 +288,13 @@ class Universe:
 
 _RECORDS = frozenset((Origin.STATUS, Origin.DPKG_LIST))
 """The origins of per name:architecture records (an index lists many versions of one name)."""
+
+
+def _disagree(first: Package, again: Package) -> bool:
+    """Two records of one key are a duplicate: in one file, or with different versions."""
+    return first.where.rpartition(":")[0] == again.where.rpartition(":")[0] or (
+        first.version != again.version
+    )
 
 
 def _native_arch(status: list[Package]) -> str | None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depgraph.debian.changelog import read_changelog
+from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
 from depgraph.profiles import (
     AffectedRange,
@@ -22,6 +27,7 @@ from depgraph.profiles import (
     parse_affected,
     parse_profile,
 )
+from depgraph.profiles.listing import profile_json
 from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
 
 
@@ -372,7 +378,9 @@ def test_a_broken_profile_is_one_line_naming_the_file_and_key(
     )
     assert (done.status, done.stdout) == (2, "")
     (line,) = done.stderr.splitlines()
-    assert line.startswith(f"depgraph: error: {path}: {message}"), line
+    assert re.match(
+        rf"depgraph: error: {re.escape(str(path))}(:[0-9]+)?: {re.escape(message)}", line
+    )
     assert all(char.isprintable() for char in line), line
 
 
@@ -401,3 +409,142 @@ def test_the_readme_lists_every_profile_key() -> None:
 
     readme = (REPO / "README.md").read_text()
     assert markdown_table() in readme
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--library", "LibSSL 1.0.0", "--library: 'LibSSL 1.0.0' is not a Debian package name"),
+        ("--library", "../../etc/passwd", "--library: '../../etc/passwd' is not a Debian package"),
+        ("--library", "libssl\x1b[2J", r"--library: 'libssl\x1b[2J' is not a Debian package name"),
+        ("--fixed-version", "deb7u5", "--fixed-version: 'deb7u5' is not a Debian version (its"),
+        ("--fixed-version", "1.0.1e-", "--fixed-version: '1.0.1e-' is not a Debian version (empty"),
+        ("--affected", ">= v1.0.1", "--affected: 'v1.0.1' is not a Debian version (its upstream"),
+    ],
+)
+def test_the_ad_hoc_profile_follows_the_schemas_rules(
+    option: str, value: str, message: str
+) -> None:
+    """``--library``, ``--fixed-version`` and ``--affected`` are held to the profile files' rules."""
+    given = {"--library": "libssl1.0.0", option: value}
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--cve", "CVE-2014-0160",
+        *(part for pair in given.items() for part in pair), "-q", pure=True,
+    )  # fmt: skip
+    assert (done.status, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"depgraph: error: {message}"), line
+    assert all(char.isprintable() for char in line), line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "where"),
+    [
+        ('component = "libssl"', 'componnet = "libssl"', 5, "componnet"),
+        ('libraries = ["libssl1.0.0"]', 'libraries = ["L"]', 4, "libraries[1]"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0.1"', 11, "[[affected]][1].fixed"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0"\nlast_affected = "1.0.1f"', 9, "[[affected]][1]"),
+        ("[[fixed]]", "[[fixd]]", 13, "[[fixd]]"),
+        ("[[affected]]", "[affected]", 9, "[[affected]]"),
+        ('  via = ["libsystemd0"]', 'via = ["libsystemd0", "X"]', 24, "[[exposure]][1].via[2]"),
+        ('text = "Upgrade libssl1.0.0."', 'text = "Upgrade\\ttoday."', 20, "[[remediation]][1].text"),
+        # the second [[fixed]]'s version, not the first's
+        ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-2+deb7u5"\n\n[[fixed]]\n'
+         'distribution = "debian"\nrelease = "jessie"\nversion = "v1"', 21, "[[fixed]][2].version"),
+        # not written plainly: no line rather than a wrong one
+        ('title = "a bug in libssl"\n', "", None, "title"),
+        ('[[affected]]\nintroduced = "1.0.1"\nfixed = "1.0.1g"',
+         'affected = [{ introduced = "1.0.1", fixd = "1.0.1g" }]', None, "[[affected]][1].fixd"),
+        ('component = "libssl"', '"\\u001b" = 1', None, "'\\x1b'"),
+    ],
+)  # fmt: skip
+def test_the_error_gives_the_line_when_the_file_writes_the_key_plainly(
+    old: str, new: str, line: int | None, where: str
+) -> None:
+    """tomllib keeps no positions: the key path is found again in the text (a header, a key =)."""
+    text = GOOD_PROFILE.replace(old.strip(), new, 1)
+    assert text != GOOD_PROFILE
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text.encode(), "mine.toml")
+    prefix = "mine.toml" if line is None else f"mine.toml:{line}"
+    assert str(raised.value).startswith(f"{prefix}: {where}: "), str(raised.value)
+    if line is not None:
+        assert where.split("]")[-1].strip(".").split("[")[0] in text.splitlines()[line - 1]
+
+
+def test_every_key_the_schema_knows_reaches_the_profile() -> None:
+    """No key is accepted by the schema and then dropped by the loader: a profile giving every key
+    once has each value in the loaded profile."""
+    from depgraph.profiles.schema import TABLES, TOP
+
+    text = GOOD_PROFILE.replace(
+        'source_package = "openssl"',
+        'source_package = "openssl"\nupstream_changes = "openssl"\nreferences = ["DSA-2896-1"]',
+    ).replace(
+        'fixed = "1.0.1g"',
+        'fixed = "1.0.1g"\n\n[[affected]]\nintroduced = "1.0.2~beta1"\n'
+        'last_affected = "1.0.2~beta1"',
+    )
+    text = text.replace('release = "wheezy"', 'release = "wheezy"\nsource = "DSA-2896-1"')
+    text = text.replace('via = ["libsystemd0"]', 'via = ["libsystemd0"]\nwhy = "sshd links it"')
+    document = tomllib.loads(text)
+    given = {key.name for key in TOP.keys} & set(document)
+    given |= {f"{t.name}.{key}" for t in TABLES for entry in document[t.name] for key in entry}
+    known = {key.name for key in TOP.keys} | {
+        f"{t.name}.{key.name}" for t in TABLES for key in t.keys
+    }
+    assert given == known
+    profile = parse_profile(text.encode(), "all.toml")
+    shown = json.dumps(profile_json(profile))
+    for value in _leaves(document):
+        assert str(value) in shown, value
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def test_the_refused_characters_are_unicodes_controls_separators_and_bidi_marks() -> None:
+    """The schema's character class is exactly Unicode's Cc, Zl and Zp and the UAX 9 marks,
+    embeddings, overrides and isolates, over every code point."""
+    import unicodedata
+
+    from depgraph.profiles.schema import _CONTROL
+
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for point in range(0x110000):
+        char = chr(point)
+        expected = unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in bidi
+        assert (_CONTROL.fullmatch(char) is not None) is expected, hex(point)
+
+
+_VERSIONS = st.from_regex(
+    r"([0-9]:)?[0-9]{1,2}(\.[0-9a-z~+]{1,3}){0,2}(-[0-9a-z.~+]{1,3})?", fullmatch=True
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_VERSIONS, _VERSIONS, st.booleans())
+def test_a_range_loads_exactly_when_it_holds_a_version(
+    introduced: str, upper: str, inclusive: bool
+) -> None:
+    """``fixed`` must sort after ``introduced`` and ``last_affected`` not before it, in dpkg's
+    order; then the range holds ``introduced`` itself."""
+    key = "last_affected" if inclusive else "fixed"
+    text = GOOD_PROFILE.replace('fixed = "1.0.1g"', f'{key} = "{upper}"').replace(
+        'introduced = "1.0.1"', f'introduced = "{introduced}"'
+    )
+    order = compare(introduced, upper)
+    holds = order <= 0 if inclusive else order < 0
+    if holds:
+        (loaded, *_) = parse_profile(text.encode(), "range.toml").affected
+        assert loaded.contains(introduced, introduced)
+    else:
+        with pytest.raises(
+            ProfileError, match=rf"\[\[affected\]\]\[1\]\.{key}: .* holds no version"
+        ):
+            parse_profile(text.encode(), "range.toml")

@@ -449,6 +449,7 @@ def test_output_in_the_live_package_databases_is_refused(tmp_path: Path) -> None
         Path("/var/lib/dpkg/status"),
         Path("/var/lib/apt/lists/report.txt"),
         Path("/var/cache/apt/pkgcache.bin"),
+        Path("/usr/share/doc/libc6/changelog.Debian.gz"),  # what `changelog libc6` reads
         link,
     ):
         for root in (None, Path("/")):
@@ -480,3 +481,15 @@ def test_a_non_utf8_output_name_is_written_or_refused_in_one_line(tmp_path: Path
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("depgraph: error: "), done.stderr
     assert "no\\xff\\ndir" in lines[0], lines[0]
+
+
+def test_collect_names_an_odd_output_in_one_escaped_line(tmp_path: Path) -> None:
+    """``collect -o`` with a newline and a CSI in the name: written under that name, and its
+    'wrote' line is one line with them escaped."""
+    output = tmp_path / "snap\n\x1b[2J.tar.gz"
+    done = run_depgraph("collect", "--library", "libpq5", "-o", output)
+    assert done.status == 0, done.stderr
+    assert output.is_file()
+    wrote = [line for line in done.stderr.splitlines() if "wrote" in line]
+    assert len(wrote) == 1 and "snap\\n\\e[2J.tar.gz" in wrote[0], done.stderr
+    assert "\x1b" not in done.stderr

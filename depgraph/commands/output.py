@@ -9,7 +9,8 @@ depgraph is read-only on what it audits (README "Read-only"), so ``-o`` must not
 - the package manager's own databases, under the audited root or the live system:
   ``/var/lib/dpkg`` (dpkg's status and ``info/*.list``, deb-control(5), dpkg(1) "FILES"),
   ``/var/lib/apt`` (apt's lists) and ``/var/cache/apt`` (apt's binary caches), apt.conf(5)
-  ``Dir::State`` and ``Dir::Cache``.
+  ``Dir::State`` and ``Dir::Cache``; and ``/usr/share/doc``, whose ``changelog.Debian.gz`` files
+  (Debian Policy 12.7) are read as evidence of a fix.
 
 A directory, or a file in a directory that does not exist, is refused here as well: a long audit
 (``fleet``) should not end in "cannot write". The messages are :class:`UsageError` lines naming the
@@ -28,8 +29,9 @@ from depgraph.errors import UsageError
 OUTPUT_OPTIONS = ("output", "report_file", "snapshot_file")
 """The ``dest`` of ``-o`` in each subcommand (``fleet`` and ``collect`` write it themselves)."""
 
-PACKAGE_DATABASES = ("var/lib/dpkg", "var/lib/apt", "var/cache/apt")
-"""dpkg's and apt's state, relative to a root: never a place for a report."""
+PACKAGE_DATABASES = ("var/lib/dpkg", "var/lib/apt", "var/cache/apt", "usr/share/doc")
+"""dpkg's and apt's state, and the packages' changelogs read as evidence (``changelog PKG``),
+relative to a root: never a place for a report."""
 
 ROOT_OPTIONS = ("root",)
 """Options naming an audited tree: nothing may be written inside it (unless it is ``/``)."""
@@ -117,6 +119,6 @@ def check_output(args: argparse.Namespace) -> None:
             folder = _resolved(root / database)
             if _inside(target, folder):
                 raise UsageError(
-                    f"{output}: -o lies inside {folder}, the package manager's database: "
-                    "write the report elsewhere"
+                    f"{output}: -o lies inside {folder}, the package manager's database or "
+                    "the packages' changelogs: write the report elsewhere"
                 )

@@ -16,6 +16,7 @@ line of the report. So:
 - :func:`markdown_cell` also escapes ``|``, which would end a GitHub-flavoured table cell.
 - :func:`csv_cell` also neutralises a spreadsheet formula (OWASP "CSV Injection"): a cell that
   starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``.
+- :func:`json_text` writes the same characters of a JSON document as ``\\uXXXX`` escapes.
 - :func:`error_line` makes one line of an error or warning: escaped, each word cut at
   :data:`MAX_WORD` characters and the line at :data:`MAX_LINE` (an argument of 100,000 characters
   is echoed as its start and its length).
@@ -57,6 +58,16 @@ def terminal(text: str) -> str:
 def block(text: str) -> str:
     """A rendered report for a terminal: every control character escaped except its newlines."""
     return _BLOCK.sub(_one, text)
+
+
+_JSON = re.compile(f"[{_OTHERS}]")
+
+
+def json_text(document: str) -> str:
+    """A JSON document written with ``ensure_ascii=False``, with the characters :func:`terminal`
+    escapes (``json`` already escapes C0) as ``\\uXXXX`` (RFC 8259 section 7): the same JSON
+    value, inert when the file is shown on a terminal. Only strings hold such characters."""
+    return _JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
 
 
 def markdown_cell(text: str) -> str:

@@ -22,7 +22,13 @@ from typing import NewType
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.errors import DepgraphError
-from depgraph.profiles.schema import SchemaError, validate
+from depgraph.profiles.schema import (
+    SchemaError,
+    locate,
+    package_problem,
+    validate,
+    version_problem,
+)
 
 CveId = NewType("CveId", str)
 """``CVE-YYYY-NNNN``, upper case."""
@@ -246,7 +252,8 @@ def parse_profile(data: bytes, where: str) -> Profile:
     try:
         validate(table)
     except SchemaError as error:
-        raise ProfileError(where, str(error)) from None
+        at = locate(data.decode("utf-8"), error.key)
+        raise ProfileError(where if at is None else f"{where}:{at}", str(error)) from None
     return _profile(table, where)
 
 
@@ -347,10 +354,9 @@ def parse_affected(spec: str, where: str = "--affected") -> AffectedRange:
             raise ProfileError(
                 where, f"'{operator}' is not taken: give the first affected version with '>='"
             )
-        try:
-            split(version)
-        except ValueError:
-            raise ProfileError(where, f"{version!r} is not a Debian version") from None
+        problem = version_problem(version)
+        if problem is not None:
+            raise ProfileError(where, problem)
         kind = AFFECTED_OPERATORS[operator]
         if kind in ("introduced", "exactly"):
             if lower is not None:
@@ -384,14 +390,14 @@ def adhoc_profile(
         cve_id = CveId(normalise_cve(cve))
     except ValueError as error:
         raise ProfileError("--cve", str(error)) from None
+    problem = package_problem(library)
+    if problem is not None:
+        raise ProfileError("--library", problem)
     fixed: tuple[FixedVersion, ...] = ()
     if fixed_version is not None:
-        try:
-            split(fixed_version)
-        except ValueError:
-            raise ProfileError(
-                "--fixed-version", f"{fixed_version!r} is not a Debian version"
-            ) from None
+        problem = version_problem(fixed_version)
+        if problem is not None:
+            raise ProfileError("--fixed-version", problem)
         fixed = (FixedVersion(ANY_RELEASE, ANY_RELEASE, fixed_version, "--fixed-version"),)
     ranges = tuple(parse_affected(spec) for spec in affected)
     known = tuple(

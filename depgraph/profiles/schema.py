@@ -27,7 +27,6 @@ import datetime
 import difflib
 import enum
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -54,7 +53,11 @@ _ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 _STEP = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _RELEASE = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}|\*", re.IGNORECASE)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+"""Unicode's Cc (C0, DEL, C1), Zl and Zp, and the bidirectional marks, embeddings, overrides and
+isolates (Unicode Standard Annex 9)."""
 
 
 class SchemaError(ValueError):
@@ -213,7 +216,7 @@ def _array(table: Table, value: object) -> None:
             key = table.key(name)
             if key is None:
                 hint = _unknown(name, element, table)
-                if TOP.key(name) is not None or name in (t.name for t in TABLES):
+                if TOP.key(name) is not None:
                     hint += "; a top-level key must come before the first [[table]]"
                 raise SchemaError(f"{path}.{_show_key(name)}", hint)
             _check(key, element, f"{path}.{name}")
@@ -250,12 +253,9 @@ def _value(key: Key, value: object, path: str) -> None:
         raise SchemaError(path, f"expected a string, found {_type(value)}")
     _text(value, path)
     kind = key.kind
-    if kind is Kind.PACKAGE and not _PACKAGE.fullmatch(value):
-        raise SchemaError(
-            path,
-            f"{_show(value)} is not a Debian package name (Policy 5.6.1: lower-case letters, "
-            "digits, '+', '-' and '.', at least two characters, starting with a letter or digit)",
-        )
+    problem = package_problem(value) if kind is Kind.PACKAGE else None
+    if problem is not None:
+        raise SchemaError(path, problem)
     if kind is Kind.VERSION:
         _version(value, path)
     if kind is Kind.CVE:
@@ -284,30 +284,46 @@ def _text(value: str, path: str) -> None:
         raise SchemaError(path, "must not be empty (leave the key out instead)")
     if len(value) > MAX_TEXT:
         raise SchemaError(path, f"longer than {MAX_TEXT} characters")
-    for offset, char in enumerate(value):
-        if char in _BIDI or unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            raise SchemaError(
-                path,
-                f"control character U+{ord(char):04X} at character {offset + 1} (profile "
-                "strings are one line of printable text)",
-            )
+    control = _CONTROL.search(value)
+    if control is not None:
+        raise SchemaError(
+            path,
+            f"control character U+{ord(control.group()):04X} at character {control.start() + 1} "
+            "(profile strings are one line of printable text)",
+        )
 
 
 def _version(value: str, path: str) -> None:
-    """Debian Policy 5.6.12 as dpkg enforces it, and the upstream part starting with a digit."""
+    problem = version_problem(value)
+    if problem is not None:
+        raise SchemaError(path, problem)
+
+
+def version_problem(value: str) -> str | None:
+    """What makes ``value`` no Debian version (Policy 5.6.12 as dpkg enforces it, the upstream
+    part starting with a digit), or None: the rule of profiles and of ``--fixed-version`` and
+    ``--affected``."""
     try:
         _, upstream, revision = split(value)
     except ValueError:
-        raise SchemaError(path, f"{_show(value)} is not a Debian version") from None
+        return f"{_show(value)} is not a Debian version"
     if value != value.strip():
-        raise SchemaError(path, f"{_show(value)} has spaces around it")
+        return f"{_show(value)} has spaces around it"
     if not upstream[:1].isdigit():
-        raise SchemaError(
-            path,
-            f"{_show(value)} is not a Debian version (its upstream part must start with a digit)",
-        )
+        return f"{_show(value)} is not a Debian version (its upstream part must start with a digit)"
     if value.endswith("-") and not revision:
-        raise SchemaError(path, f"{_show(value)} is not a Debian version (empty revision)")
+        return f"{_show(value)} is not a Debian version (empty revision)"
+    return None
+
+
+def package_problem(value: str) -> str | None:
+    """What makes ``value`` no Debian package name (Policy 5.6.1), or None."""
+    if _PACKAGE.fullmatch(value):
+        return None
+    return (
+        f"{_show(value)} is not a Debian package name (Policy 5.6.1: lower-case letters, "
+        "digits, '+', '-' and '.', at least two characters, starting with a letter or digit)"
+    )
 
 
 def _range(entry: Mapping[str, object], path: str) -> None:
@@ -426,6 +442,57 @@ _PLURAL = {Kind.PACKAGE: "package names", Kind.CVE: "CVE ids"}
 
 def _plural(key: Key) -> str:
     return _PLURAL.get(key.kind, "strings")
+
+
+_PATH = re.compile(
+    r"(?:\[\[(?P<table>[A-Za-z0-9_-]+)\]\](?:\[(?P<index>[0-9]+)\])?\.?|\[(?P<single>[A-Za-z0-9_-]+)\])?"
+    r"(?P<key>[A-Za-z0-9_-]+)?(?:\[[0-9]+\])?"
+)
+_HEADER = re.compile(r"\s*\[(\[?)\s*([A-Za-z0-9_-]+)\s*\]")
+
+
+def locate(text: str, key: str) -> int | None:
+    """The line of ``text`` (a profile) where the key path ``key`` of a :class:`SchemaError` is
+    written, when the file writes it plainly (a ``[[table]]`` header, a ``key =`` line): tomllib
+    keeps no positions, so this finds the header and the key again. None when it cannot tell
+    (inline tables, dotted or quoted keys)."""
+    match = _PATH.fullmatch(key)
+    if match is None or not key:
+        return None
+    table, index, single, name = match.group("table", "index", "single", "key")
+    lines = text.split("\n")
+    headers = [
+        (number, bool(found.group(1)), found.group(2))
+        for number, line in enumerate(lines, start=1)
+        if (found := _HEADER.match(line)) is not None
+    ]
+    if single is not None:
+        return next((n for n, double, t in headers if t == single and not double), None)
+    if table is None:  # a top-level key, written before the first header
+        end = headers[0][0] if headers else len(lines) + 1
+        return _key_line(lines, 1, end, name)
+    ours = [n for n, double, t in headers if t == table and double]
+    if index is None:  # the array itself: its first header, or a [table] or key = in its place
+        first = next((n for n, _, t in headers if t == table), None)
+        if first is not None:
+            return first
+        end = headers[0][0] if headers else len(lines) + 1
+        return _key_line(lines, 1, end, table)
+    if int(index) > len(ours):
+        return None
+    start = ours[int(index) - 1]
+    if name is None:
+        return start
+    end = next((n for n, _, _ in headers if n > start), len(lines) + 1)
+    return _key_line(lines, start + 1, end, name)
+
+
+def _key_line(lines: Sequence[str], start: int, end: int, name: str | None) -> int | None:
+    """The first line from ``start`` up to ``end`` (1-based, exclusive) that sets ``name``."""
+    if name is None:
+        return None
+    setting = re.compile(rf"\s*{re.escape(name)}\s*=")
+    return next((n for n in range(start, end) if setting.match(lines[n - 1])), None)
 
 
 def markdown_table() -> str:

@@ -164,7 +164,11 @@ def _json_pieces(fields: list[tuple[str, Any]]) -> Iterator[str]:
 
 
 def columns(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
-    """A plain table: columns padded to their widest cell, two spaces apart."""
+    """A plain table: columns padded to their widest cell, two spaces apart; each cell escaped
+    for a terminal (process names and paths come from the audited system: formats/escape.py)."""
+    from depgraph.formats.escape import terminal
+
+    rows = [tuple(terminal(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()

@@ -52,7 +52,12 @@ from depgraph.runtime.scan import scan_maps_file
 from depgraph.runtime.sockets import TABLES, parse_table
 from depgraph.sources.control import read_control_file
 from depgraph.sources.dpkg_list import read_dpkg_list
-from depgraph.sources.dpkg_status import dpkg_states, read_status
+from depgraph.sources.dpkg_status import (
+    dpkg_states,
+    duplicate_records,
+    read_status,
+    read_status_d,
+)
 from depgraph.sources.rdepends_text import read_rdepends
 from tests.fuzz import strategies
 
@@ -101,6 +106,10 @@ def run_status(data: bytes, workdir: Path) -> None:
 
     _both_modes(parse)
     dpkg_states(root)
+    # the same text as the scan for libapt's dropped duplicates and as a distroless status.d record
+    for records in duplicate_records(path, "amd64", Diagnostics()).values():
+        assert len(records) > 1
+    _both_modes(lambda diagnostics: read_status_d([path], diagnostics))
 
 
 def run_packages(data: bytes, workdir: Path) -> None:
