@@ -113,6 +113,9 @@ class AuditReport:
     """The old (deleted or replaced) copies processes map, each judged by its version."""
     windows: tuple[VulnerableWindow, ...] = ()
     """Per library package, when dpkg's log shows a vulnerable version on disk."""
+    _copies: dict[int, OldCopy] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """``old_copies`` by pid, made on first use (a saved grep over 100,000 processes: looking each
+    process up in the tuple was quadratic)."""
 
     def window(self, package: str) -> VulnerableWindow | None:
         """The vulnerable window of a library package (``libssl3`` or ``libssl3:amd64``)."""
@@ -121,10 +124,10 @@ class AuditReport:
 
     def old_copy(self, process: ProcessExposure) -> OldCopy | None:
         """The judged old copy ``process`` maps, if it maps one."""
-        for copy in self.old_copies:
-            if copy.pid == process.pid:
-                return copy
-        return None
+        if self.old_copies and not self._copies:
+            for copy in reversed(self.old_copies):  # the first of a pid wins, as before
+                self._copies[copy.pid] = copy
+        return self._copies.get(process.pid)
 
     def runs_vulnerable_old_code(self, process: ProcessExposure) -> bool:
         """It maps an old copy of the vulnerable part of the library, and that copy's version is

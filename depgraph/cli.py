@@ -11,9 +11,9 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from depgraph.commands import audit, changelog, collect, fleet, graph, profiles, restart
 from depgraph.commands.output import check_output
@@ -48,26 +48,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(text: str | bytes, output: Path | None) -> None:
+def _emit(text: str | bytes | Iterable[str], output: Path | None) -> None:
     if isinstance(text, str):
-        # A file name that is not UTF-8 reaches a machine format (JSON, HTML) as lone surrogates
-        # (PEP 383): written as the escape ``\udcff`` (valid JSON), not an UnicodeEncodeError.
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = _encodable(text)
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.flush()
             sys.stdout.buffer.write(text)
             sys.stdout.buffer.flush()
-        else:
+        elif isinstance(text, str):
             sys.stdout.write(text)
+        else:
+            _write_pieces(text, sys.stdout)
         return
     try:
         if isinstance(text, bytes):
             output.write_bytes(text)
-        else:
+        elif isinstance(text, str):
             output.write_text(text, encoding="utf-8")
+        else:
+            with output.open("w", encoding="utf-8") as stream:
+                _write_pieces(text, stream)
     except OSError as error:
         raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
+
+
+def _encodable(text: str) -> str:
+    """A file name that is not UTF-8 reaches a machine format (JSON, HTML) as lone surrogates
+    (PEP 383): written as the escape ``\\udcff`` (valid JSON), not an UnicodeEncodeError."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write_pieces(pieces: Iterable[str], stream: TextIO) -> None:
+    """A report made in pieces, written in chunks of about a megabyte as it is made."""
+    chunk: list[str] = []
+    size = 0
+    for piece in pieces:
+        chunk.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            stream.write(_encodable("".join(chunk)))
+            chunk, size = [], 0
+    stream.write(_encodable("".join(chunk)))
 
 
 def _show_warnings(diagnostics: Diagnostics) -> None:

@@ -84,6 +84,8 @@ def test_expected_parsers_have_targets() -> None:
         "os-release",
         "openssl-version",
         "profile",
+        "snapshot-tar",
+        "saved-proc",
     }
     assert expected <= set(TARGETS)
 

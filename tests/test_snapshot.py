@@ -669,3 +669,26 @@ def test_a_member_nested_thousands_deep_is_one_line_not_a_crash(
         assert any("keys.json" in w for w in json.loads(done.stdout)["warnings"])
     assert done.status == 1, done.stderr
     assert json.loads(done.stdout)["summary"]["highest_risk"] == "high"
+
+
+def test_fleet_fails_a_truncated_snapshot_or_reads_it_with_lenient(tmp_path: Path) -> None:
+    """``depgraph fleet`` opens snapshots itself: a tarball without its end blocks fails that host
+    with the reason, and ``--lenient`` audits what is there, with the warning counted."""
+    whole = _tar_bytes({**_jessie_members()})
+    unended = whole.rstrip(b"\0")
+    unended += b"\0" * (-len(unended) % 512)
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    (folder / "cut.tar.gz").write_bytes(gzip.compress(unended))
+    rows = {}
+    for mode in ("strict", "lenient"):
+        extra = ("--lenient",) if mode == "lenient" else ()
+        done = run_depgraph("fleet", folder, "--no-cache", "--format", "json", *extra)
+        assert done.stdout, done.stderr
+        (rows[mode],) = json.loads(done.stdout)["hosts"]
+    assert rows["strict"]["status"] == "failed"
+    assert "truncated tarball: no end-of-archive blocks" in rows["strict"]["reason"]
+    assert rows["lenient"]["status"] == "ok" and rows["lenient"]["warnings"] >= 1
+    assert rows["lenient"]["libraries"] == [
+        {"package": "libssl1.0.0", "version": "1.0.1t-1+deb8u6", "state": "fixed"}
+    ]

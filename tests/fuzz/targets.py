@@ -308,6 +308,53 @@ def _manifest_target() -> Target | None:
     return Target("snapshot-manifest", strategies.manifest(), run_manifest)
 
 
+def run_snapshot_tar(data: bytes, workdir: Path) -> None:
+    """The tarball's checks (``unpack``), strict then ``--lenient``, into a fresh directory."""
+    import gzip
+    import shutil
+
+    from depgraph.sources.snapshot import read_manifest, unpack
+
+    path = _file(workdir, "snapshot.tar.gz", gzip.compress(data, mtime=0))
+
+    def parse(diagnostics: Diagnostics) -> None:
+        tree = workdir / "unpacked"
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir()
+        try:
+            unpack(path, tree, diagnostics)
+            read_manifest(path, tree / "depgraph-snapshot/manifest.json")
+            _warned_lines(diagnostics)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+
+    _both_modes(parse)
+
+
+def run_saved_proc(data: bytes, workdir: Path) -> None:
+    """A saved /proc read back (``scan_saved``), its processes used as a report uses them."""
+    import shutil
+
+    from depgraph.runtime.report import process_entry
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import unreadable_sentence
+
+    assert _LIBRARY is not None
+    proc = workdir / "proc"
+    shutil.rmtree(proc, ignore_errors=True)
+    parts = data.split(strategies.FILE_SEPARATOR)
+    for index, name in enumerate(strategies.SAVED_PROC_FILES):
+        if index < len(parts) and parts[index] != b"\0MISSING":
+            folder = proc if index < 4 else proc / "7"
+            _file(folder, name, parts[index])
+    proc.mkdir(exist_ok=True)
+    scan = scan_saved(_LIBRARY, proc, "snapshot.tar.gz")
+    for process in scan.processes:
+        process_entry(process)
+        process.needs_restart  # noqa: B018
+    unreadable_sentence([scan])
+
+
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
@@ -331,6 +378,8 @@ TARGETS: dict[str, Target] = {
         Target("openssl-version", strategies.openssl_version(), run_openssl),
         Target("profile", strategies.profile(), run_profile),
         _manifest_target(),
+        Target("snapshot-tar", strategies.snapshot_tar(), run_snapshot_tar),
+        Target("saved-proc", strategies.saved_proc(), run_saved_proc),
     )
     if target is not None
 }
