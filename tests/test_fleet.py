@@ -679,12 +679,19 @@ def test_a_host_file_1100_folders_deep_is_audited(tmp_path: Path) -> None:
     "internal error: RecursionError"."""
     folder = deep = tmp_path / "hosts"
     folder.mkdir()
+    folders = []
     for _ in range(1100):  # one by one: Path.mkdir(parents=True) is recursive too
         deep = deep / "d"
         deep.mkdir()
+        folders.append(deep)
     shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", deep / "x.status")
     shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
-    status, data, stderr = _fleet(folder, "--jobs", "1")
+    try:
+        status, data, stderr = _fleet(folder, "--jobs", "1")
+    finally:  # from the bottom up: pytest's clean-up (shutil.rmtree) is recursive and would fail
+        (deep / "x.status").unlink()
+        for each in reversed(folders):
+            each.rmdir()
     assert status == 0, stderr
     rows = {row["host"]: row for row in data["hosts"]}
     assert rows["x"]["highest_risk"] == rows["a"]["highest_risk"] == AUDITED
@@ -717,3 +724,95 @@ def test_a_folder_that_cannot_be_listed_is_a_failed_host(tmp_path: Path) -> None
     assert rows["eu"]["status"] == "failed"
     assert rows["eu"]["reason"] == "a folder that cannot be listed: Permission denied"
     assert rows["a"]["highest_risk"] == AUDITED
+
+
+# --- temporary files: one private run folder, removed --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``0-wide.tar.gz``, a snapshot whose audit takes about a minute (its tree unpacked first),
+    and ``a.tar.gz``, a real 2014 host."""
+    folder = tmp_path_factory.mktemp("slow")
+    root = folder / "root"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    _wide(root / "var/lib/dpkg/status", 100_000)
+    hosts = folder / "hosts"
+    hosts.mkdir()
+    _snapshot(hosts / "0-wide.tar.gz", root, "wide")
+    _snapshot(hosts / "a.tar.gz", HEARTBLEED / "debian-7.0-i386/root", "a")
+    return hosts
+
+
+def _using(folder: Path) -> list[int]:
+    """The processes whose ``$DEPGRAPH_SCRATCH`` lies in ``folder`` (proc(5) ``environ``): the
+    fleet's Dask workers and audit processes."""
+    mark = f"DEPGRAPH_SCRATCH={folder}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if any(item.startswith(mark) for item in environ.read_bytes().split(b"\0")):
+                found.append(int(environ.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_snapshot_stopped_at_its_time_limit_leaves_no_temporary_files(
+    slow_snapshots: Path, tmp_path: Path, jobs: str
+) -> None:
+    """The audit process killed at the time limit could not remove the snapshot it had unpacked
+    (``depgraph-snapshot-*`` was left in /dev/shm, here ``$TMPDIR``), and Dask left its
+    ``dask-scratch-space``: both are now in the run's own folder, removed at the end."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = run_depgraph(
+        "fleet", slow_snapshots, "--jobs", jobs, "--host-timeout", "4", "--no-cache",
+        "--format", "json", env={"TMPDIR": str(temporary)},
+    )  # fmt: skip
+    assert done.status == 2, done.stderr
+    rows = {row["host"]: row for row in json.loads(done.stdout)["hosts"]}
+    assert rows["0-wide"]["reason"] == "timed out after 4 s"
+    assert rows["a"]["highest_risk"] == AUDITED
+    assert list(temporary.iterdir()) == []
+    assert "Port 8787" not in done.stderr  # the scheduler's HTTP routes: on a free port
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_stopped_fleet_removes_its_run_folder_and_its_audits(
+    slow_snapshots: Path, tmp_path: Path, jobs: str, stop: signal.Signals, status: int
+) -> None:
+    """SIGTERM or SIGINT while the wide snapshot is audited: the run folder (private, mode 0700)
+    goes with everything in it, the audit processes with it, and the exit status says why."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "depgraph", "fleet", str(slow_snapshots), "--jobs", jobs,
+               "--no-cache", "--format", "json"]  # fmt: skip
+    fleet = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=dict(os.environ, TMPDIR=str(temporary), XDG_CACHE_HOME=str(tmp_path / "cache")),
+    )  # fmt: skip
+    try:
+        unpacked: list[Path] = []
+        deadline = time.monotonic() + 120
+        while not unpacked and fleet.poll() is None and time.monotonic() < deadline:
+            unpacked = list(temporary.glob("depgraph-fleet-*/depgraph-audit-*/depgraph-snapshot-*"))
+            time.sleep(0.1)
+        assert unpacked, "no snapshot was unpacked in the run folder"
+        run = unpacked[0].parent.parent
+        assert (run.stat().st_mode & 0o777) == 0o700
+        assert _using(run)
+        fleet.send_signal(stop)
+        _, stderr = fleet.communicate(timeout=120)
+    finally:
+        if fleet.poll() is None:
+            fleet.kill()
+            fleet.wait()
+    assert fleet.returncode == status, stderr
+    assert "Traceback" not in stderr
+    assert list(temporary.iterdir()) == []
+    for _ in range(100):  # killed with their parent; reaped a moment later
+        if not _using(run):
+            break
+        time.sleep(0.1)
+    assert _using(run) == []
