@@ -487,7 +487,9 @@ def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
     Only the wide host fails; its partner in the batch and every other host are audited."""
     folder = tmp_path / "hosts"
     _narrow_fleet(folder, 20)  # 21 hosts on 2 worker threads: batches of 2
-    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0", "TMPDIR": str(temporary)}
     with _dask_cluster(tmp_path, env) as address:
         status, data, stderr = _run_fleet(
             [str(folder), "--scheduler", address],
@@ -502,6 +504,8 @@ def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
     others = [rows[f"a{n:02d}"] for n in range(20)]
     assert [row["highest_risk"] for row in others] == [AUDITED] * 20
     assert data["summary"]["failed"] == 1 and data["summary"]["hosts"] == 21
+    # the audit processes of the killed workers ended with them and removed their scratch folders
+    assert [path.name for path in temporary.glob("depgraph-*")] == []
 
 
 def test_each_host_file_is_taken_once_however_the_paths_overlap(tmp_path: Path) -> None:
@@ -777,13 +781,29 @@ def test_a_snapshot_stopped_at_its_time_limit_leaves_no_temporary_files(
     assert "Port 8787" not in done.stderr  # the scheduler's HTTP routes: on a free port
 
 
-@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-@pytest.mark.parametrize("jobs", ["1", "2"])
+_UNPACKED = "depgraph-fleet-*/depgraph-audit-*/depgraph-snapshot-*"
+_STARTING = "depgraph-fleet-*/dask-scratch-space/worker-*"
+"""The local cluster starting: a worker made its folder, the other may be on its way."""
+
+
+@pytest.mark.parametrize(
+    ("jobs", "stop", "status", "when"),
+    [
+        ("1", signal.SIGTERM, 143, _UNPACKED),
+        ("1", signal.SIGINT, 130, _UNPACKED),
+        ("2", signal.SIGTERM, 143, _UNPACKED),
+        ("2", signal.SIGINT, 130, _UNPACKED),
+        ("2", signal.SIGTERM, 143, _STARTING),
+        ("2", signal.SIGINT, 130, _STARTING),
+    ],
+)
 def test_a_stopped_fleet_removes_its_run_folder_and_its_audits(
-    slow_snapshots: Path, tmp_path: Path, jobs: str, stop: signal.Signals, status: int
+    slow_snapshots: Path, tmp_path: Path, jobs: str, stop: signal.Signals, status: int, when: str
 ) -> None:
-    """SIGTERM or SIGINT while the wide snapshot is audited: the run folder (private, mode 0700)
-    goes with everything in it, the audit processes with it, and the exit status says why."""
+    """SIGTERM or SIGINT while the wide snapshot is audited, or while the local cluster starts:
+    the run folder (private, mode 0700) goes with everything in it, the workers and audit
+    processes with it (a worker still starting would make its ``dask-scratch-space`` again),
+    and the exit status says why."""
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     command = [sys.executable, "-m", "depgraph", "fleet", str(slow_snapshots), "--jobs", jobs,
@@ -793,15 +813,16 @@ def test_a_stopped_fleet_removes_its_run_folder_and_its_audits(
         env=dict(os.environ, TMPDIR=str(temporary), XDG_CACHE_HOME=str(tmp_path / "cache")),
     )  # fmt: skip
     try:
-        unpacked: list[Path] = []
+        found: list[Path] = []
         deadline = time.monotonic() + 120
-        while not unpacked and fleet.poll() is None and time.monotonic() < deadline:
-            unpacked = list(temporary.glob("depgraph-fleet-*/depgraph-audit-*/depgraph-snapshot-*"))
-            time.sleep(0.1)
-        assert unpacked, "no snapshot was unpacked in the run folder"
-        run = unpacked[0].parent.parent
+        while not found and fleet.poll() is None and time.monotonic() < deadline:
+            found = list(temporary.glob(when))
+            time.sleep(0.05)
+        assert found, f"nothing like {when} in $TMPDIR"
+        run = temporary / found[0].relative_to(temporary).parts[0]
         assert (run.stat().st_mode & 0o777) == 0o700
-        assert _using(run)
+        if when == _UNPACKED:
+            assert _using(run)
         fleet.send_signal(stop)
         _, stderr = fleet.communicate(timeout=120)
     finally:

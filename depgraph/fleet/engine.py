@@ -155,6 +155,9 @@ def _on_dask(
     from depgraph.errors import UsageError
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    # a run stopped (SIGINT, SIGTERM) removes its run folder before Dask's workspaces let go of
+    # theirs at exit: "Failed to remove" is for Dask's developers, not the user
+    logging.getLogger("distributed.diskutils").setLevel(logging.CRITICAL)
     first = next(pending, None)
     if first is None:  # everything was cached: no cluster to start
         report.engine = "cache"

@@ -237,13 +237,22 @@ PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """Be killed (SIGKILL) when the thread that started this process ends, prctl(2)
-    ``PR_SET_PDEATHSIG``: a worker killed, or a fleet stopped, does not leave an audit running
-    on (a hung one would never read the end of its requests)."""
+    """End when the thread that started this process ends, prctl(2) ``PR_SET_PDEATHSIG``: a
+    worker killed, or a fleet stopped, does not leave an audit running on (a hung one would never
+    read the end of its requests). The signal is SIGTERM, which removes this process's scratch
+    folder on the way out (nobody else is left to); its parent kills it with SIGKILL."""
     import ctypes
 
+    folder = os.environ.get(scratch.ENVIRONMENT, "")
+
+    def leave(signum: int, _frame: object) -> None:
+        if os.path.basename(folder).startswith(scratch.CHILD_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
 def _serve(memory_mb: int, pure: bool) -> None:
