@@ -652,16 +652,15 @@ def test_a_memory_limit_above_the_callers_own_is_lowered_and_the_hosts_audited(
     says so."""
     folder = _one_host(tmp_path)
     ulimit = ("sh", "-c", 'ulimit -v 4000000 && exec "$@"', "sh")
-    for extra in ((), ("--host-memory", "1e20")):
-        for jobs in ("1", "2"):
-            done = run_depgraph(
-                "fleet", folder, "--no-cache", "--format", "json", "--jobs", jobs, *extra,
-                prefix=ulimit,
-            )  # fmt: skip
-            assert done.status == 0, done.stderr
-            row = json.loads(done.stdout)["hosts"][0]
-            assert row["highest_risk"] == AUDITED, row
-            assert "--host-memory" in done.stderr and "3906 MB" in done.stderr, done.stderr
+    for extra, jobs in (((), "2"), (("--host-memory", "1e20"), "1")):  # on Dask, and not
+        done = run_depgraph(
+            "fleet", folder, "--no-cache", "--format", "json", "--jobs", jobs, *extra,
+            prefix=ulimit,
+        )  # fmt: skip
+        assert done.status == 0, done.stderr
+        row = json.loads(done.stdout)["hosts"][0]
+        assert row["highest_risk"] == AUDITED, row
+        assert "--host-memory" in done.stderr and "3906 MB" in done.stderr, done.stderr
 
 
 def test_more_local_jobs_than_cores_are_lowered_with_a_warning(tmp_path: Path) -> None:
