@@ -190,7 +190,10 @@ def _on_dask(
                     # the scheduler's HTTP routes (health, metrics) still listen: on a free port
                     # of the loopback, not 8787 (taken by a second fleet: a warning on stderr)
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=logging.ERROR,
+                    # the workers' own log: a heartbeat racing the scheduler's close at the end
+                    # is an ERROR with a traceback, for Dask's developers (a host's failure
+                    # reaches the report as its result)
+                    silence_logs=logging.CRITICAL,
                 )
                 client = Client(cluster)
             with client:
