@@ -396,20 +396,37 @@ def test_a_host_whose_audit_process_is_killed_fails_alone(tmp_path: Path) -> Non
 
 
 def _audit_processes() -> dict[int, tuple[int, int]]:
-    """``python -m depgraph.fleet.runner`` processes: pid -> (parent pid, resident KB)."""
-    found = {}
+    """``python -m depgraph.fleet.runner`` processes started by this test (descendants of this
+    process: not those of another test run on the same machine): pid -> (parent pid, resident
+    KB)."""
+    parents: dict[int, int] = {}
+    runners: dict[int, int] = {}
     for directory in Path("/proc").glob("[0-9]*"):
         try:
-            command = (directory / "cmdline").read_bytes().split(b"\0")
             status = (directory / "status").read_text()
+            command = (directory / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"depgraph.fleet.runner" not in command:
-            continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        resident = int(fields.get("VmRSS", "0 kB").split()[0])
-        found[int(directory.name)] = (int(fields["PPid"]), resident)
-    return found
+        pid = int(directory.name)
+        parents[pid] = int(fields.get("PPid", "0"))
+        if b"depgraph.fleet.runner" in command:
+            runners[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    return {
+        pid: (parents[pid], resident)
+        for pid, resident in runners.items()
+        if _descends(pid, os.getpid(), parents)
+    }
+
+
+def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        pid = parents.get(pid, 0)
+        if pid == ancestor:
+            return True
+    return False
 
 
 def _when_auditing_the_wide_host(act: Any, times: int, fleet: subprocess.Popen[str]) -> int:
