@@ -411,12 +411,28 @@ def _audit_processes() -> dict[int, tuple[int, int]]:
         pid = int(directory.name)
         parents[pid] = int(fields.get("PPid", "0"))
         if b"depgraph.fleet.runner" in command:
-            runners[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+            resident = int(fields.get("VmRSS", "0 kB").split()[0])
+            runners[pid] = WIDE_MARK if _reading_the_wide_host(directory) else resident
     return {
         pid: (parents[pid], resident)
         for pid, resident in runners.items()
         if _descends(pid, os.getpid(), parents)
     }
+
+
+WIDE_MARK = 1 << 40
+"""The resident size given to an audit process that has the wide host's file open."""
+
+
+def _reading_the_wide_host(process: Path) -> bool:
+    """Whether the process has ``0-wide.status`` open (proc(5) ``fd``): it is reading it, which
+    takes seconds, however little memory a streaming reader uses."""
+    with contextlib.suppress(OSError):
+        for descriptor in (process / "fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(descriptor).endswith("/0-wide.status"):
+                    return True
+    return False
 
 
 def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
@@ -431,7 +447,8 @@ def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
 
 def _when_auditing_the_wide_host(act: Any, times: int, fleet: subprocess.Popen[str]) -> int:
     """Call ``act(pid, parent)`` on the audit process that works on the wide host (the only one
-    past 150 MB resident), up to ``times`` times, each time on a new process; how many acts."""
+    past 150 MB resident, or with its file open), up to ``times`` times, each time on a new
+    process; how many acts."""
     acted: set[int] = set()
     deadline = time.monotonic() + 240
     while len(acted) < times and fleet.poll() is None and time.monotonic() < deadline:
