@@ -396,25 +396,59 @@ def test_a_host_whose_audit_process_is_killed_fails_alone(tmp_path: Path) -> Non
 
 
 def _audit_processes() -> dict[int, tuple[int, int]]:
-    """``python -m depgraph.fleet.runner`` processes: pid -> (parent pid, resident KB)."""
-    found = {}
+    """``python -m depgraph.fleet.runner`` processes started by this test (descendants of this
+    process: not those of another test run on the same machine): pid -> (parent pid, resident
+    KB)."""
+    parents: dict[int, int] = {}
+    runners: dict[int, int] = {}
     for directory in Path("/proc").glob("[0-9]*"):
         try:
-            command = (directory / "cmdline").read_bytes().split(b"\0")
             status = (directory / "status").read_text()
+            command = (directory / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"depgraph.fleet.runner" not in command:
-            continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        resident = int(fields.get("VmRSS", "0 kB").split()[0])
-        found[int(directory.name)] = (int(fields["PPid"]), resident)
-    return found
+        pid = int(directory.name)
+        parents[pid] = int(fields.get("PPid", "0"))
+        if b"depgraph.fleet.runner" in command:
+            resident = int(fields.get("VmRSS", "0 kB").split()[0])
+            runners[pid] = WIDE_MARK if _reading_the_wide_host(directory) else resident
+    return {
+        pid: (parents[pid], resident)
+        for pid, resident in runners.items()
+        if _descends(pid, os.getpid(), parents)
+    }
+
+
+WIDE_MARK = 1 << 40
+"""The resident size given to an audit process that has the wide host's file open."""
+
+
+def _reading_the_wide_host(process: Path) -> bool:
+    """Whether the process has ``0-wide.status`` open (proc(5) ``fd``): it is reading it, which
+    takes seconds, however little memory a streaming reader uses."""
+    with contextlib.suppress(OSError):
+        for descriptor in (process / "fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(descriptor).endswith("/0-wide.status"):
+                    return True
+    return False
+
+
+def _descends(pid: int, ancestor: int, parents: dict[int, int]) -> bool:
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        pid = parents.get(pid, 0)
+        if pid == ancestor:
+            return True
+    return False
 
 
 def _when_auditing_the_wide_host(act: Any, times: int, fleet: subprocess.Popen[str]) -> int:
     """Call ``act(pid, parent)`` on the audit process that works on the wide host (the only one
-    past 150 MB resident), up to ``times`` times, each time on a new process; how many acts."""
+    past 150 MB resident, or with its file open), up to ``times`` times, each time on a new
+    process; how many acts."""
     acted: set[int] = set()
     deadline = time.monotonic() + 240
     while len(acted) < times and fleet.poll() is None and time.monotonic() < deadline:
@@ -487,7 +521,9 @@ def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
     Only the wide host fails; its partner in the batch and every other host are audited."""
     folder = tmp_path / "hosts"
     _narrow_fleet(folder, 20)  # 21 hosts on 2 worker threads: batches of 2
-    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0", "TMPDIR": str(temporary)}
     with _dask_cluster(tmp_path, env) as address:
         status, data, stderr = _run_fleet(
             [str(folder), "--scheduler", address],
@@ -502,6 +538,8 @@ def test_a_host_that_kills_its_dask_worker_fails_alone(tmp_path: Path) -> None:
     others = [rows[f"a{n:02d}"] for n in range(20)]
     assert [row["highest_risk"] for row in others] == [AUDITED] * 20
     assert data["summary"]["failed"] == 1 and data["summary"]["hosts"] == 21
+    # the audit processes of the killed workers ended with them and removed their scratch folders
+    assert [path.name for path in temporary.glob("depgraph-*")] == []
 
 
 def test_each_host_file_is_taken_once_however_the_paths_overlap(tmp_path: Path) -> None:
@@ -648,16 +686,15 @@ def test_a_memory_limit_above_the_callers_own_is_lowered_and_the_hosts_audited(
     says so."""
     folder = _one_host(tmp_path)
     ulimit = ("sh", "-c", 'ulimit -v 4000000 && exec "$@"', "sh")
-    for extra in ((), ("--host-memory", "1e20")):
-        for jobs in ("1", "2"):
-            done = run_depgraph(
-                "fleet", folder, "--no-cache", "--format", "json", "--jobs", jobs, *extra,
-                prefix=ulimit,
-            )  # fmt: skip
-            assert done.status == 0, done.stderr
-            row = json.loads(done.stdout)["hosts"][0]
-            assert row["highest_risk"] == AUDITED, row
-            assert "--host-memory" in done.stderr and "3906 MB" in done.stderr, done.stderr
+    for extra, jobs in (((), "2"), (("--host-memory", "1e20"), "1")):  # on Dask, and not
+        done = run_depgraph(
+            "fleet", folder, "--no-cache", "--format", "json", "--jobs", jobs, *extra,
+            prefix=ulimit,
+        )  # fmt: skip
+        assert done.status == 0, done.stderr
+        row = json.loads(done.stdout)["hosts"][0]
+        assert row["highest_risk"] == AUDITED, row
+        assert "--host-memory" in done.stderr and "3906 MB" in done.stderr, done.stderr
 
 
 def test_more_local_jobs_than_cores_are_lowered_with_a_warning(tmp_path: Path) -> None:
@@ -679,12 +716,19 @@ def test_a_host_file_1100_folders_deep_is_audited(tmp_path: Path) -> None:
     "internal error: RecursionError"."""
     folder = deep = tmp_path / "hosts"
     folder.mkdir()
+    folders = []
     for _ in range(1100):  # one by one: Path.mkdir(parents=True) is recursive too
         deep = deep / "d"
         deep.mkdir()
+        folders.append(deep)
     shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", deep / "x.status")
     shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
-    status, data, stderr = _fleet(folder, "--jobs", "1")
+    try:
+        status, data, stderr = _fleet(folder, "--jobs", "1")
+    finally:  # from the bottom up: pytest's clean-up (shutil.rmtree) is recursive and would fail
+        (deep / "x.status").unlink()
+        for each in reversed(folders):
+            each.rmdir()
     assert status == 0, stderr
     rows = {row["host"]: row for row in data["hosts"]}
     assert rows["x"]["highest_risk"] == rows["a"]["highest_risk"] == AUDITED
@@ -717,3 +761,112 @@ def test_a_folder_that_cannot_be_listed_is_a_failed_host(tmp_path: Path) -> None
     assert rows["eu"]["status"] == "failed"
     assert rows["eu"]["reason"] == "a folder that cannot be listed: Permission denied"
     assert rows["a"]["highest_risk"] == AUDITED
+
+
+# --- temporary files: one private run folder, removed --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``0-wide.tar.gz``, a snapshot whose audit takes about a minute (its tree unpacked first),
+    and ``a.tar.gz``, a real 2014 host."""
+    folder = tmp_path_factory.mktemp("slow")
+    root = folder / "root"
+    (root / "var/lib/dpkg").mkdir(parents=True)
+    _wide(root / "var/lib/dpkg/status", 100_000)
+    hosts = folder / "hosts"
+    hosts.mkdir()
+    _snapshot(hosts / "0-wide.tar.gz", root, "wide")
+    _snapshot(hosts / "a.tar.gz", HEARTBLEED / "debian-7.0-i386/root", "a")
+    return hosts
+
+
+def _using(folder: Path) -> list[int]:
+    """The processes whose ``$DEPGRAPH_SCRATCH`` lies in ``folder`` (proc(5) ``environ``): the
+    fleet's Dask workers and audit processes."""
+    mark = f"DEPGRAPH_SCRATCH={folder}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if any(item.startswith(mark) for item in environ.read_bytes().split(b"\0")):
+                found.append(int(environ.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_snapshot_stopped_at_its_time_limit_leaves_no_temporary_files(
+    slow_snapshots: Path, tmp_path: Path, jobs: str
+) -> None:
+    """The audit process killed at the time limit could not remove the snapshot it had unpacked
+    (``depgraph-snapshot-*`` was left in /dev/shm, here ``$TMPDIR``), and Dask left its
+    ``dask-scratch-space``: both are now in the run's own folder, removed at the end."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = run_depgraph(
+        "fleet", slow_snapshots, "--jobs", jobs, "--host-timeout", "4", "--no-cache",
+        "--format", "json", env={"TMPDIR": str(temporary)},
+    )  # fmt: skip
+    assert done.status == 2, done.stderr
+    rows = {row["host"]: row for row in json.loads(done.stdout)["hosts"]}
+    assert rows["0-wide"]["reason"] == "timed out after 4 s"
+    assert rows["a"]["highest_risk"] == AUDITED
+    assert list(temporary.iterdir()) == []
+    assert "Port 8787" not in done.stderr  # the scheduler's HTTP routes: on a free port
+
+
+_UNPACKED = "depgraph-fleet-*/depgraph-audit-*/depgraph-snapshot-*"
+_STARTING = "depgraph-fleet-*/dask-scratch-space/worker-*"
+"""The local cluster starting: a worker made its folder, the other may be on its way."""
+
+
+@pytest.mark.parametrize(
+    ("jobs", "stop", "status", "when"),
+    [
+        ("1", signal.SIGTERM, 143, _UNPACKED),
+        ("1", signal.SIGINT, 130, _UNPACKED),
+        ("2", signal.SIGTERM, 143, _UNPACKED),
+        ("2", signal.SIGINT, 130, _UNPACKED),
+        ("2", signal.SIGTERM, 143, _STARTING),
+        ("2", signal.SIGINT, 130, _STARTING),
+    ],
+)
+def test_a_stopped_fleet_removes_its_run_folder_and_its_audits(
+    slow_snapshots: Path, tmp_path: Path, jobs: str, stop: signal.Signals, status: int, when: str
+) -> None:
+    """SIGTERM or SIGINT while the wide snapshot is audited, or while the local cluster starts:
+    the run folder (private, mode 0700) goes with everything in it, the workers and audit
+    processes with it (a worker still starting would make its ``dask-scratch-space`` again),
+    and the exit status says why."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "depgraph", "fleet", str(slow_snapshots), "--jobs", jobs,
+               "--no-cache", "--format", "json"]  # fmt: skip
+    fleet = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=dict(os.environ, TMPDIR=str(temporary), XDG_CACHE_HOME=str(tmp_path / "cache")),
+    )  # fmt: skip
+    try:
+        found: list[Path] = []
+        deadline = time.monotonic() + 120
+        while not found and fleet.poll() is None and time.monotonic() < deadline:
+            found = list(temporary.glob(when))
+            time.sleep(0.05)
+        assert found, f"nothing like {when} in $TMPDIR"
+        run = temporary / found[0].relative_to(temporary).parts[0]
+        assert (run.stat().st_mode & 0o777) == 0o700
+        if when == _UNPACKED:
+            assert _using(run)
+        fleet.send_signal(stop)
+        _, stderr = fleet.communicate(timeout=120)
+    finally:
+        if fleet.poll() is None:
+            fleet.kill()
+            fleet.wait()
+    assert fleet.returncode == status, stderr
+    assert "Traceback" not in stderr
+    assert list(temporary.iterdir()) == []
+    for _ in range(100):  # killed with their parent; reaped a moment later
+        if not _using(run):
+            break
+        time.sleep(0.1)
+    assert _using(run) == []

@@ -21,6 +21,7 @@ from depgraph.fleet import limits
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
+    from depgraph.fleet import engine
     from depgraph.fleet.report import FleetReport
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -103,11 +104,8 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     """Audit the fleet, reduce, render; the exit status follows ``--fail-on`` and the failures."""
     from depgraph.commands.options import profile_of
     from depgraph.errors import UsageError
-    from depgraph.fleet import engine
-    from depgraph.fleet.cache import ResultCache
+    from depgraph.fleet import engine, scratch
     from depgraph.fleet.hosts import expand
-    from depgraph.fleet.report import FleetReport
-    from depgraph.risk import Level
 
     # The CLI turns the cyclic collector off for the big acyclic package index; the fleet's client
     # builds none, and its garbage (json's encoders, Dask's messages) is cyclic: memory would grow
@@ -120,15 +118,31 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     # counted first (a path that does not exist is a typo: exit 2 before any work), then walked
     # again as the hosts are audited: no list of a fleet's paths in memory
     total = sum(1 for _ in expand(args.paths))
-    settings = engine.Settings(
-        profile=profile,
-        jobs=jobs,
-        scheduler=args.scheduler,
-        timeout=args.host_timeout,
-        memory_mb=memory,
-        lenient=args.lenient,
-        pure=args.pure,
-    )
+    with scratch.run_folder() as folder:
+        settings = engine.Settings(
+            profile=profile,
+            jobs=jobs,
+            scheduler=args.scheduler,
+            timeout=args.host_timeout,
+            memory_mb=memory,
+            lenient=args.lenient,
+            pure=args.pure,
+            scratch=str(folder),
+        )
+        return _audit(args, diagnostics, settings, total)
+
+
+def _audit(
+    args: argparse.Namespace, diagnostics: Diagnostics, settings: engine.Settings, total: int
+) -> Outcome:
+    """The fleet audited into its report, the report written; the exit status."""
+    from depgraph.fleet import engine
+    from depgraph.fleet.cache import ResultCache
+    from depgraph.fleet.hosts import expand
+    from depgraph.fleet.report import FleetReport
+    from depgraph.risk import Level
+
+    profile = settings.profile
     cache = ResultCache(profile, options=f"lenient={args.lenient}", enabled=not args.no_cache)
     report = FleetReport(profile={**profile.to_report(), "title": profile.title})
     try:

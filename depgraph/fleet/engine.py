@@ -55,6 +55,8 @@ class Settings:
     memory_mb: int = 4096
     lenient: bool = False
     pure: bool = False
+    scratch: str | None = None
+    """The run's private folder (:mod:`depgraph.fleet.scratch`): Dask's temporary directory."""
 
 
 def run(
@@ -153,6 +155,9 @@ def _on_dask(
     from depgraph.errors import UsageError
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    # a run stopped (SIGINT, SIGTERM) removes its run folder before Dask's workspaces let go of
+    # theirs at exit: "Failed to remove" is for Dask's developers, not the user
+    logging.getLogger("distributed.diskutils").setLevel(logging.CRITICAL)
     first = next(pending, None)
     if first is None:  # everything was cached: no cluster to start
         report.engine = "cache"
@@ -160,7 +165,10 @@ def _on_dask(
     # Dask keeps the last 1,000 messages of every connection (and as many scheduler events) for
     # its developers: with the local cluster's scheduler in this process, that is 1,000 batches of
     # hosts, and the client's memory would grow with the fleet up to 32,000 hosts.
-    with dask.config.set({"distributed.admin.low-level-log-length": LOG_LENGTH}):
+    config: dict[str, Any] = {"distributed.admin.low-level-log-length": LOG_LENGTH}
+    if settings.scratch is not None:  # not /tmp/dask-scratch-space, shared and left behind
+        config["temporary-directory"] = settings.scratch
+    with dask.config.set(config):
         cluster = None
         try:
             if settings.scheduler is not None:
@@ -179,7 +187,13 @@ def _on_dask(
                     processes=True,
                     memory_limit=0,
                     dashboard_address=None,
-                    silence_logs=logging.ERROR,
+                    # the scheduler's HTTP routes (health, metrics) still listen: on a free port
+                    # of the loopback, not 8787 (taken by a second fleet: a warning on stderr)
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    # the workers' own log: a heartbeat racing the scheduler's close at the end
+                    # is an ERROR with a traceback, for Dask's developers (a host's failure
+                    # reaches the report as its result)
+                    silence_logs=logging.CRITICAL,
                 )
                 client = Client(cluster)
             with client:

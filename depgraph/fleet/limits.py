@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 from depgraph.diagnostics import quoted
 
-TASKS_PER_JOB = 48
-"""The processes and threads one worker of the local cluster costs against ``RLIMIT_NPROC``: its
-nanny, the worker and its audit process, with their threads (measured: about 30; kept with room)."""
+TASKS_PER_JOB = 32
+"""What one worker of the local cluster costs against ``RLIMIT_NPROC``, which counts threads: the
+worker process, its audit process and its nanny's share of the client (measured: 21 processes and
+threads at most for a run of 2 workers, the client included); three times that, for the rest of
+what the user runs."""
 MAX_RLIMIT = (1 << 63) - 1
 """The largest address-space limit setrlimit(2) takes (``rlim_t``); above it, no limit at all."""
 

@@ -21,6 +21,7 @@ import json
 import os
 import pickle
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from depgraph.fleet import scratch
 from depgraph.fleet.summary import failure
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ class HostRunner:
         self.memory_mb = memory_mb
         self.pure = pure
         self._child: subprocess.Popen[bytes] | None = None
+        self._scratch: Path | None = None
         self._buffer = b""
         atexit.register(self.close)
 
@@ -111,6 +114,7 @@ class HostRunner:
         if not line:
             status = child.wait()
             self._child = None
+            self._remove_scratch()
             return failure(task.name, task.path, task.kind, self._death(status))
         summary: dict[str, Any] = json.loads(line)
         if summary.pop("exit", False):  # out of memory: its state is not to be trusted any more
@@ -122,15 +126,25 @@ class HostRunner:
             command = [sys.executable, "-m", "depgraph.fleet.runner", str(self.memory_mb)]
             if self.pure:
                 command.append("--pure")
+            self._remove_scratch()
+            self._scratch = scratch.child_folder()
             self._child = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 close_fds=True,
+                env={**os.environ, scratch.ENVIRONMENT: str(self._scratch)},
             )
             self._buffer = b""
         return self._child
+
+    def _remove_scratch(self) -> None:
+        """Remove the scratch folder of the audit process that was stopped (or ended): a process
+        killed at its time limit leaves what it was unpacking."""
+        folder, self._scratch = self._scratch, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _answer(self, child: subprocess.Popen[bytes], deadline: float) -> bytes | None:
         """One line from the child; ``b""`` when it died, None when the deadline passed."""
@@ -160,15 +174,15 @@ class HostRunner:
     def close(self) -> None:
         """Stop the child (killed: it may be stuck in the middle of a host)."""
         child, self._child = self._child, None
-        if child is None:
-            return
-        if child.poll() is None:
-            child.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(KILL_WAIT_SECONDS)
-        for stream in (child.stdin, child.stdout):
-            if stream is not None:
-                stream.close()
+        if child is not None:
+            if child.poll() is None:
+                child.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(KILL_WAIT_SECONDS)
+            for stream in (child.stdin, child.stdout):
+                if stream is not None:
+                    stream.close()
+        self._remove_scratch()
 
 
 # --- the child ----------------------------------------------------------------------------------
@@ -219,12 +233,35 @@ def _audit(task: HostTask) -> dict[str, Any]:
     return summarize(report, task.name, task.path, task.kind)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """End when the thread that started this process ends, prctl(2) ``PR_SET_PDEATHSIG``: a
+    worker killed, or a fleet stopped, does not leave an audit running on (a hung one would never
+    read the end of its requests). The signal is SIGTERM, which removes this process's scratch
+    folder on the way out (nobody else is left to); its parent kills it with SIGKILL."""
+    import ctypes
+
+    folder = os.environ.get(scratch.ENVIRONMENT, "")
+
+    def leave(signum: int, _frame: object) -> None:
+        if os.path.basename(folder).startswith(scratch.CHILD_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+
+
 def _serve(memory_mb: int, pure: bool) -> None:
     """The child's loop: a request on stdin, its summary on stdout, until stdin closes."""
     import resource
 
     from depgraph.debian.backend import use_pure
 
+    _die_with_parent()
     if memory_mb > 0:  # never above the limit this process inherited: that cannot be raised
         limit = memory_mb << 20
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
