@@ -218,6 +218,10 @@ def _audit(task: HostTask) -> dict[str, Any]:
             snapshot = open_snapshot(path, diagnostics)  # --lenient reads a truncated one
             missing = tuple(
                 f"not captured: {what} ({why})" for what, why in snapshot.manifest.missing
+            ) + tuple(  # a host read up to where its tarball stops is partial, not clean
+                f"{warning.message} (--lenient)"
+                for warning in diagnostics.warnings
+                if warning.message.startswith("truncated tarball")
             )
             options = AuditOptions(SourceOptions(snapshot=path, pure=task.pure), task.profile)
             report = audit(options, diagnostics)
