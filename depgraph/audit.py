@@ -407,7 +407,11 @@ def old_copy(
         return OldCopy(process.pid, package, LibraryState.UNKNOWN, version, why, evidence)
 
     if process.started is None:
-        return unknown("saved maps text has no start times" if saved else "no start time")
+        return unknown(
+            "saved maps text has no start times"
+            if saved
+            else "its start time is unknown (its stat was not read)"
+        )
     if history is None:
         return unknown("no dpkg log: saved files describe no system")
     if not history.logs:

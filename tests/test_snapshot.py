@@ -642,6 +642,7 @@ def test_a_process_saved_without_its_stat_still_counts(tmp_path: Path) -> None:
     assert "could not be fully read: pid 4242 (nginx)" in plan
     assert "it is counted as running a vulnerable one; restart it." in plan
     assert "they may map the old library too" not in plan
+    assert "its start time is unknown (its stat was not read)" in plan
 
 
 @pytest.mark.parametrize("member", ["elf.json", "keys.json"])
