@@ -144,10 +144,13 @@ def answer_file(
     path: Path, cve: str | None, since: str | None, output: str, diagnostics: Diagnostics
 ) -> Outcome:
     """``depgraph changelog --file PATH``: a changelog file or a source tree's debian/changelog."""
+    from depgraph.sources.files import Kind, open_input
+
     if path.is_dir():
         path = path / "debian" / "changelog"
-    if not path.is_file():
-        raise SourceError(path, "no such file")
+    open_input(
+        path, Kind.CHANGELOG, "--file"
+    ).close()  # a FIFO or device is an error, not "missing"
     changelog = read_changelog(path, diagnostics)
     if changelog is None or not changelog.entries:
         why = next((w.message for w in diagnostics.warnings if w.where.startswith(str(path))), "")

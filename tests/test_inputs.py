@@ -324,3 +324,31 @@ def test_sparse_profile_over_its_limit(tmp_path: Path) -> None:
     path = sparse(tmp_path / "big.toml", 2 * 1024**2)
     done = depgraph("audit", "--status", STATUS, "--profile", path)
     one_error(done, str(path), "over the 1 MiB limit for a vulnerability profile")
+
+
+CHANGELOG = ("changelog", "--cve", "CVE-2014-0160", "--file")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_changelog_file_device_is_named_a_device(device: str) -> None:
+    one_error(depgraph(*CHANGELOG, device), device, "is a character device", "--file")
+
+
+def test_changelog_file_fifo(fifo: Path) -> None:
+    one_error(depgraph(*CHANGELOG, fifo), str(fifo), "is a FIFO, not a regular file", "--file")
+
+
+def test_changelog_of_one_entry_and_200000_empty_members(tmp_path: Path) -> None:
+    path = tmp_path / "changelog.Debian.gz"
+    entry = (
+        b"openssl (1.0.1-4ubuntu5.12) precise-security; urgency=low\n\n"
+        b"  * SECURITY UPDATE: memory disclosure (CVE-2014-0160)\n\n"
+        b" -- Marc Deslauriers <marc.deslauriers@ubuntu.com>  Mon, 07 Apr 2014 15:45:14 -0400\n"
+    )
+    path.write_bytes(gzip.compress(entry) + gzip.compress(b"") * 200_000)
+    started = time.monotonic()
+    done = depgraph(*CHANGELOG, path)
+    assert time.monotonic() - started < 20
+    one_error(done, str(path), f"more than {MAX_MEMBERS} concatenated gzip members")
+    path.write_bytes(gzip.compress(entry) + gzip.compress(b"") * 100)
+    assert depgraph(*CHANGELOG, path).status == 0

@@ -104,6 +104,32 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+class Why(enum.Enum):
+    """Why an input could not be read, for readers that treat some cases as warnings (a missing
+    changelog is normal, a truncated one is read up to where it ends)."""
+
+    MISSING = "missing"
+    OPEN = "open"
+    NOT_REGULAR = "not-regular"
+    DIRECTORY = "directory"
+    TOO_LARGE = "too-large"
+    READ = "read"
+    UNSUPPORTED = "unsupported"
+    TRUNCATED = "truncated"
+    CORRUPT = "corrupt"
+    GARBAGE = "garbage"
+
+
+class InputError(SourceError):
+    """A :class:`SourceError` from this module, with :class:`Why` and the system's words (``detail``,
+    e.g. ``Permission denied``) when the system refused."""
+
+    def __init__(self, path: str, reason: str, why: Why, detail: str = "") -> None:
+        super().__init__(path, reason)
+        self.why = why
+        self.detail = detail
+
+
 class Where:
     """An input as errors name it: the path first (so ``path: reason`` reads like every other
     error), then the option it was given to: ``/tmp/f: is a FIFO, not a regular file (--status)``."""
@@ -114,9 +140,9 @@ class Where:
         self.path = str(path)
         self.option = option
 
-    def source_error(self, reason: str) -> SourceError:
-        """A :class:`SourceError` naming the file and the option."""
-        return SourceError(self.path, reason + self._suffix())
+    def source_error(self, why: Why, reason: str, detail: str = "") -> InputError:
+        """An :class:`InputError` naming the file and the option."""
+        return InputError(self.path, reason + self._suffix(), why, detail)
 
     def parse_error(self, line: int, reason: str) -> ParseError:
         """A :class:`ParseError` naming the file, the line and the option."""
@@ -147,16 +173,20 @@ def open_input(path: Path | str, kind: Kind, option: str | None = None) -> Binar
     try:
         descriptor = os.open(path, flags)
     except OSError as error:
-        raise where.source_error(_reason(error)) from None
+        missing = error.errno in (errno.ENOENT, errno.ENOTDIR)
+        why = Why.MISSING if missing else Why.OPEN
+        raise where.source_error(why, _reason(error), error.strerror or str(error)) from None
     try:
         info = os.fstat(descriptor)
         for test, reason in _NOT_REGULAR:
             if test(info.st_mode):
-                raise where.source_error(reason)
+                kind_of = Why.DIRECTORY if stat.S_ISDIR(info.st_mode) else Why.NOT_REGULAR
+                raise where.source_error(kind_of, reason)
         if not stat.S_ISREG(info.st_mode):
-            raise where.source_error("is not a regular file")
+            raise where.source_error(Why.NOT_REGULAR, "is not a regular file")
         if info.st_size > kind.limit:
             raise where.source_error(
+                Why.TOO_LARGE,
                 f"is {size_text(info.st_size)}, over the {size_text(kind.limit)} limit "
                 f"for {kind.what}",
             )
@@ -187,7 +217,7 @@ def _read(handle: BinaryIO, size: int, where: Where) -> bytes:
     try:
         return handle.read(size) or b""
     except OSError as error:
-        raise where.source_error(f"cannot read: {error.strerror or error}") from None
+        raise where.source_error(Why.READ, f"cannot read: {error.strerror or error}") from None
 
 
 class _Decompressor(Protocol):
@@ -243,7 +273,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
     lz4 magic, never more than ``kind``'s limit in all (more is a :class:`SourceError`)."""
     head = _read(handle, _FIRST, where)
     if head.startswith(_ZSTD):
-        raise where.source_error("zstd-compressed; decompress it first (zstd -d)")
+        raise where.source_error(Why.UNSUPPORTED, "zstd-compressed; decompress it first (zstd -d)")
     name = compression_of(head)
     total = 0
     if name is None:
@@ -252,7 +282,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
             total += len(data)
             if total > kind.limit:
                 raise where.source_error(
-                    f"is over the {size_text(kind.limit)} limit for {kind.what}"
+                    Why.TOO_LARGE, f"is over the {size_text(kind.limit)} limit for {kind.what}"
                 )
             yield data
             data = _read(handle, _CHUNK, where)
@@ -270,18 +300,19 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
                 data = _read(handle, size, where)
                 if not data:
                     raise where.source_error(
-                        f"truncated or corrupt {name} data (the file ends inside it)"
+                        Why.TRUNCATED, f"truncated or corrupt {name} data (the file ends inside it)"
                     )
             if decompressor.eof:
                 data = data.lstrip(b"\0")  # padding between members or streams, as gzip allows
                 if not data:
                     continue
                 if not data.startswith(_MAGIC[name]):
-                    raise where.source_error(f"trailing garbage after the {name} data")
+                    raise where.source_error(Why.GARBAGE, f"trailing garbage after the {name} data")
                 members += 1
                 if members > MAX_MEMBERS:
                     raise where.source_error(
-                        f"more than {MAX_MEMBERS} concatenated {name} members; refusing"
+                        Why.TOO_LARGE,
+                        f"more than {MAX_MEMBERS} concatenated {name} members; refusing",
                     )
                 decompressor = _new_decompressor(name)
                 size = _FIRST
@@ -289,6 +320,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
                 total += len(out)
                 if total > kind.limit:
                     raise where.source_error(
+                        Why.TOO_LARGE,
                         f"decompresses to more than {size_text(kind.limit)}, the limit for "
                         f"{kind.what} (a {name} bomb?); refusing",
                     )
@@ -296,7 +328,9 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
                     yield out
             data = decompressor.unused_data if decompressor.eof else b""
     except _ERRORS as error:
-        raise where.source_error(f"truncated or corrupt {name} data ({error})") from None
+        raise where.source_error(
+            Why.CORRUPT, f"truncated or corrupt {name} data ({error})"
+        ) from None
 
 
 def read_bytes(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
@@ -370,7 +404,7 @@ def read_raw(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
             buffer += piece
             if len(buffer) > kind.limit:
                 raise where.source_error(
-                    f"is over the {size_text(kind.limit)} limit for {kind.what}"
+                    Why.TOO_LARGE, f"is over the {size_text(kind.limit)} limit for {kind.what}"
                 )
     return bytes(buffer)
 
