@@ -352,3 +352,10 @@ def test_changelog_of_one_entry_and_200000_empty_members(tmp_path: Path) -> None
     one_error(done, str(path), f"more than {MAX_MEMBERS} concatenated gzip members")
     path.write_bytes(gzip.compress(entry) + gzip.compress(b"") * 100)
     assert depgraph(*CHANGELOG, path).status == 0
+
+
+def test_fifo_and_device_as_snapshot(fifo: Path) -> None:
+    done = depgraph(*GRAPH, "--snapshot", fifo)
+    one_error(done, str(fifo), "is a FIFO, not a regular file", "--snapshot")
+    done = depgraph(*GRAPH, "--snapshot", "/dev/zero")
+    one_error(done, "/dev/zero", "is a character device", "--snapshot")
