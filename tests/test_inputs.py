@@ -359,3 +359,17 @@ def test_fifo_and_device_as_snapshot(fifo: Path) -> None:
     one_error(done, str(fifo), "is a FIFO, not a regular file", "--snapshot")
     done = depgraph(*GRAPH, "--snapshot", "/dev/zero")
     one_error(done, "/dev/zero", "is a character device", "--snapshot")
+
+
+def test_fifo_and_device_among_fleet_hosts(tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    (folder / "good.status").write_bytes(STATUS.read_bytes())
+    os.mkfifo(folder / "fifo.status")
+    done = depgraph("fleet", folder, "/dev/zero", "--jobs", "1", "--no-cache", "--format", "json")
+    rows = {row["host"]: row for row in json.loads(done.stdout)["hosts"]}
+    assert rows["fifo"]["status"] == "failed" and "not a regular file" in rows["fifo"]["reason"]
+    assert rows["zero"]["status"] == "failed" and "not a regular file" in rows["zero"]["reason"]
+    assert rows["good"]["status"] != "failed"
