@@ -422,12 +422,15 @@ def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit
     """
     pattern = re.compile(re.escape(cve).encode() + rb"(?!\d)", re.IGNORECASE)  # not CVE-…-34490
     doc = resolve_in_root(root, "usr/share/doc")
-    if doc is None or not doc.is_dir():
+    if doc is None or not os.path.isdir(doc):
         raise SourceError(root / "usr/share/doc", "no such directory")
     seen: set[str] = set()
     hits: list[Hit] = []
-    with os.scandir(doc) as entries:
-        names = sorted(entry.name for entry in entries)
+    try:
+        with os.scandir(doc) as entries:
+            names = sorted(entry.name for entry in entries)
+    except OSError as error:
+        raise SourceError(doc, f"cannot list: {error.strerror or error}") from None
     for name in names:
         path = _changelog_path(root, doc, name)
         if path is None:
@@ -489,7 +492,7 @@ def _changelog_path(root: Path, doc: Path, name: str) -> str | None:
         return None
     for candidate in ("changelog.Debian.gz", "changelog.gz"):
         resolved = resolve_in_root(root, f"usr/share/doc/{name}/{candidate}")
-        if resolved is not None and resolved.is_file():
+        if resolved is not None and os.path.isfile(resolved):
             return str(resolved)
     return None
 

@@ -8,7 +8,6 @@ packages come from").
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from depgraph.model import Package
 from depgraph.rootpath import under_root
 from depgraph.sources.apt_cache import AptIndex, temp_dir_ready
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
-from depgraph.sources.dpkg_status import read_status, status_under
+from depgraph.sources.dpkg_status import check_status, read_status, status_under
 from depgraph.sources.interface import PackageIndex
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import ReverseDependency, limits, read_rdepends
@@ -108,7 +107,10 @@ def _apt_safe(root: Path) -> bool:
     if root == Path("/"):
         return True
     for relative in ("var/lib/dpkg/status", "var/lib/apt/lists", "etc/apt"):
-        naive = (root / relative).resolve()
+        try:
+            naive = (root / relative).resolve()
+        except (RuntimeError, OSError):  # a symbolic link loop: the pure reader names it
+            return False
         if naive != under_root(root, relative) and (root / relative).exists():
             return False
     return True
@@ -118,8 +120,7 @@ def _tree(
     root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
 ) -> Universe:
     status_file = status_under(root)
-    if not os.path.lexists(status_file):
-        raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
+    check_status(status_file)
     status = read_status(status_file, diagnostics)
     available: list[Package] = []
     if options.all_packages:

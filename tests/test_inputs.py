@@ -15,13 +15,14 @@ import bz2
 import gzip
 import lzma
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +62,16 @@ class Done:
     peak: int
 
 
-def depgraph(*args: str | Path, user: str | None = None) -> Done:
-    """``python -m depgraph ARGS`` (as ``user`` through ``setpriv`` when given), killed after
-    :data:`TIMEOUT` seconds: a hang is a failure, not a stuck test run."""
+def depgraph(*args: str | Path, nobody: bool = False, pure: bool = True) -> Done:
+    """``python -m depgraph ARGS`` (as ``nobody`` through ``setpriv`` when asked; through
+    python-apt when not ``pure``), killed after :data:`TIMEOUT` seconds: a hang is a failure, not a
+    stuck test run."""
     prefix: list[str] = []
-    if user is not None:
-        prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"]
-    environment = dict(os.environ, DEPGRAPH_NO_APT="1")
+    if nobody:
+        prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+    environment = dict(os.environ, DEPGRAPH_NO_APT="1", HOME="/nonexistent")
+    if not pure:
+        del environment["DEPGRAPH_NO_APT"]
     environment.pop("DEPGRAPH_DEBUG", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(
@@ -373,3 +377,102 @@ def test_fifo_and_device_among_fleet_hosts(tmp_path: Path) -> None:
     assert rows["fifo"]["status"] == "failed" and "not a regular file" in rows["fifo"]["reason"]
     assert rows["zero"]["status"] == "failed" and "not a regular file" in rows["zero"]["reason"]
     assert rows["good"]["status"] != "failed"
+
+
+# --- a root tree --------------------------------------------------------------------------------
+
+TREE = HEARTBLEED / "ubuntu-14.04-core-armhf" / "root"
+LIST = "var/lib/dpkg/info/libssl1.0.0:armhf.list"
+BACKENDS = [pytest.param(True, id="pure"), pytest.param(False, id="python-apt")]
+
+
+@pytest.fixture
+def tree() -> Iterator[Path]:
+    """A copy of a real 14.04 tree in a folder ``nobody`` can enter (pytest's are 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="depgraph-inputs-"))
+    try:
+        folder.chmod(0o755)
+        root = folder / "root"
+        shutil.copytree(TREE, root, symlinks=True)
+        yield root
+    finally:
+        for directory, _, _ in os.walk(folder):
+            os.chmod(directory, 0o755)
+        shutil.rmtree(folder)
+
+
+def needs_apt(pure: bool) -> None:
+    if not pure and subprocess.run([sys.executable, "-c", "import apt_pkg"]).returncode != 0:
+        pytest.skip("python-apt is not installed for this Python")
+
+
+@pytest.mark.parametrize("pure", BACKENDS)
+def test_fifo_as_a_roots_status(tree: Path, pure: bool) -> None:
+    needs_apt(pure)
+    status = tree / "var/lib/dpkg/status"
+    status.unlink()
+    os.mkfifo(status)
+    done = depgraph("audit", "--root", tree, pure=pure)
+    one_error(done, str(status), "is a FIFO, not a regular file")
+
+
+@pytest.mark.parametrize("pure", BACKENDS)
+def test_fifo_as_a_list_in_the_root(tree: Path, pure: bool) -> None:
+    needs_apt(pure)
+    (tree / LIST).unlink()
+    os.mkfifo(tree / LIST)
+    done = depgraph("audit", "--root", tree, "--format", "json", pure=pure)
+    assert done.status in (0, 1), done.stderr
+    assert "libssl1.0.0" in done.stdout
+
+
+@pytest.mark.parametrize("pure", BACKENDS)
+def test_symlink_loop_in_the_root(tree: Path, pure: bool) -> None:
+    needs_apt(pure)
+    dpkg = tree / "var/lib/dpkg"
+    (dpkg / "status").unlink()
+    (dpkg / "status").symlink_to("other")
+    (dpkg / "other").symlink_to("status")
+    done = depgraph("audit", "--root", tree, pure=pure)
+    one_error(done, str(dpkg / "status"), "loop")
+
+
+def nobody_can_run() -> None:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the command as nobody")
+    probe = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--",
+            sys.executable,
+            "-c",
+            f"import os; os.listdir({str(REPO)!r})",
+        ],
+        capture_output=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"nobody cannot read the repository at {REPO}")
+
+
+@pytest.mark.parametrize("pure", BACKENDS)
+def test_unreadable_dpkg_database_as_nobody(tree: Path, pure: bool) -> None:
+    nobody_can_run()
+    needs_apt(pure)
+    (tree / "var/lib/dpkg").chmod(0)
+    done = depgraph("audit", "--root", tree, nobody=True, pure=pure)
+    one_error(done, str(tree / "var/lib/dpkg/status"), "permission denied")
+
+
+@pytest.mark.parametrize("folder", ["var/lib/dpkg/info", "etc", "usr/share/doc"])
+def test_unreadable_folders_as_nobody_are_not_internal_errors(tree: Path, folder: str) -> None:
+    nobody_can_run()
+    (tree / folder).chmod(0)
+    done = depgraph("audit", "--root", tree, nobody=True)
+    assert done.status in (0, 1), done.stderr
+    done = depgraph("changelog", "--all", "--cve", "CVE-2014-0160", "--root", tree, nobody=True)
+    assert done.status in (0, 1, 2), done.stderr
+    if done.status == 2:
+        one_error(done, "cannot list")
