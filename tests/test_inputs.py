@@ -476,3 +476,21 @@ def test_unreadable_folders_as_nobody_are_not_internal_errors(tree: Path, folder
     assert done.status in (0, 1, 2), done.stderr
     if done.status == 2:
         one_error(done, "cannot list")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (*GRAPH, "--status", ""),
+        (*GRAPH, "--packages", ""),
+        (*GRAPH, "--dpkg-list", ""),
+        (*GRAPH, "--rdepends", ""),
+        (*GRAPH, "--snapshot", ""),
+        ("audit", "--root", ""),
+        ("restart", "--maps", ""),
+        (*CHANGELOG, ""),
+    ],
+    ids=lambda args: args[-2],
+)
+def test_empty_path_is_refused_by_its_option(args: tuple[str, ...]) -> None:
+    one_error(depgraph(*args), f"argument {args[-2]}: empty path")
