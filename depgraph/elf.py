@@ -16,6 +16,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Section
 
+from depgraph.sources.files import InputError, Kind, open_input, read_head
+
 ELF_MAGIC = b"\x7fELF"
 
 
@@ -47,11 +49,13 @@ def read_elf(
     """
     shown = str(path)
     try:
-        with open(path, "rb") as stream:
+        with open_input(path, Kind.BINARY) as stream:  # a FIFO or device is not read
             if stream.read(4) != ELF_MAGIC:
                 return ElfFacts(shown, problem="not an ELF file")
             stream.seek(0)
             return _facts(shown, ELFFile(stream), with_exports, symbols_if_needs)
+    except InputError as error:
+        return ElfFacts(shown, problem=f"cannot read: {error.detail or error.reason}")
     except OSError as error:
         return ElfFacts(shown, problem=f"cannot read: {error.strerror or error}")
     except (
@@ -165,11 +169,10 @@ def elf_candidates(paths: list[Path]) -> list[Path]:
     found = []
     for path in paths:
         try:
-            if not path.is_file() or path.is_symlink():
+            if path.is_symlink():
                 continue
-            with open(path, "rb") as stream:
-                if stream.read(4) == ELF_MAGIC:
-                    found.append(path)
-        except OSError:
+            if read_head(path, Kind.BINARY, 4) == ELF_MAGIC:
+                found.append(path)
+        except (OSError, InputError):
             continue
     return found

@@ -65,6 +65,7 @@ class Kind(enum.Enum):
     HOSTS = ("a fleet host file", 4 * GiB)
     LOG = ("a dpkg log", 1 * GiB)
     CONFIG = ("a configuration file", 16 * MiB)
+    BINARY = ("an ELF file", 4 * GiB)
 
     @property
     def what(self) -> str:
