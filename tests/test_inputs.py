@@ -494,3 +494,92 @@ def test_unreadable_folders_as_nobody_are_not_internal_errors(tree: Path, folder
 )
 def test_empty_path_is_refused_by_its_option(args: tuple[str, ...]) -> None:
     one_error(depgraph(*args), f"argument {args[-2]}: empty path")
+
+
+# --- nothing reads a file any other way ---------------------------------------------------------
+
+OPENERS = frozenset({"open", "fdopen", "read_text", "read_bytes"})
+"""Calls that read a file: ``open(...)``, ``x.open(...)`` (``Path.open``, ``os.open``, ``gzip.open``,
+``tarfile.open``), ``os.fdopen``, ``Path.read_text`` and ``Path.read_bytes``. A bare name
+``read_text(...)`` is :mod:`depgraph.sources.files`' own (imported), so only attribute calls and a
+bare ``open`` count."""
+
+EXEMPT: dict[tuple[str, str], str] = {
+    ("depgraph/classify.py", "_table"): "packaged data (importlib.resources), not a user's file",
+    ("depgraph/knowledge.py", "entries"): "packaged data (importlib.resources)",
+    ("depgraph/formats/report_html.py", "_asset"): "packaged CSS/JS (importlib.resources)",
+    ("depgraph/commands/collect.py", "run"): "packaged collect.sh (importlib.resources)",
+    ("depgraph/profiles/loader.py", "load_profile"): "a built-in profile (importlib.resources); "
+    "a profile file goes through files.read_raw",
+    ("depgraph/collect/__init__.py", "collect"): "writes the snapshot (os.fdopen of a new "
+    "mkstemp file, tarfile.open on that stream): output, not input",
+    ("depgraph/collect/__init__.py", "_elf_files"): "os.open with O_NOFOLLOW|O_NONBLOCK and "
+    "fstat S_ISREG before reading 4 bytes: the live system's binaries, same checks inline",
+    ("depgraph/commands/fleet.py", "_write"): "writes the report (-o): output, not input",
+    ("depgraph/commands/restart.py", "_may_ptrace"): "/proc/self/status of depgraph itself",
+    ("depgraph/runtime/scan.py", "_read"): "the live system's /proc (st_size 0, not regular "
+    "in the sense files.py checks: proc files are read to their end by design)",
+    ("depgraph/runtime/scan.py", "_privilege"): "/proc/self/status of depgraph itself",
+    ("depgraph/runtime/sockets.py", "read_tables"): "the live /proc/PID/net tables",
+    ("depgraph/elf_cache.py", "ElfCache._load"): "depgraph's own cache file (private directory)",
+    ("depgraph/elf_cache.py", "ElfCache.save"): "writes depgraph's own cache",
+    ("depgraph/fleet/cache.py", "ResultCache.get"): "depgraph's own cache file",
+    ("depgraph/fleet/cache.py", "_write"): "writes depgraph's own cache",
+    ("depgraph/fleet/runner.py", "_serve"): "os.fdopen of a duplicated stdout: output",
+    ("depgraph/runtime/owners.py", "Owners._load"): "depgraph's own cache file",
+    ("depgraph/sources/parsed_cache.py", "cached"): "depgraph's own cache file",
+    ("depgraph/sources/parsed_cache.py", "_write"): "writes depgraph's own cache",
+    ("depgraph/sources/snapshot.py", "unpack"): "tarfile.open(fileobj=...) on the stream "
+    "files.open_input opened",
+    ("depgraph/sources/snapshot.py", "_write"): "writes an unpacked member (O_EXCL|O_NOFOLLOW)",
+}
+"""Every place allowed to open a file without :mod:`depgraph.sources.files`, and why."""
+
+
+def _opens(path: Path) -> list[tuple[str, str, int]]:
+    """(function, call, line) of every file-opening call in a module."""
+    import ast
+
+    found: list[tuple[str, str, int]] = []
+
+    def visit(node: ast.AST, scope: tuple[str, ...]) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = scope
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                inner = (*scope, child.name)
+            if isinstance(child, ast.Call):
+                function = child.func
+                if (isinstance(function, ast.Attribute) and function.attr in OPENERS) or (
+                    isinstance(function, ast.Name) and function.id == "open"
+                ):
+                    found.append((".".join(scope), ast.unparse(function), child.lineno))
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(), str(path)), ())
+    return found
+
+
+def test_no_file_is_opened_outside_files_py() -> None:
+    package = REPO / "depgraph"
+    seen: set[tuple[str, str]] = set()
+    stray = []
+    for path in sorted(package.rglob("*.py")):
+        module = path.relative_to(REPO).as_posix()
+        if module == "depgraph/sources/files.py":
+            continue
+        for function, call, line in _opens(path):
+            if (module, function) in EXEMPT:
+                seen.add((module, function))
+            else:
+                stray.append(f"{module}:{line}: {call}() in {function or '<module>'}")
+    assert stray == [], "read through depgraph.sources.files instead:\n" + "\n".join(stray)
+    assert set(EXEMPT) == seen, f"exemptions that no longer open anything: {set(EXEMPT) - seen}"
+
+
+def test_the_walk_finds_an_open(tmp_path: Path) -> None:
+    path = tmp_path / "module.py"
+    path.write_text(
+        "def f(p):\n    return p.read_text()\n\nclass C:\n    def g(self):\n"
+        "        with open('x') as h:\n            return h\n"
+    )
+    assert [(f, c) for f, c, _ in _opens(path)] == [("f", "p.read_text"), ("C.g", "open")]
