@@ -271,7 +271,7 @@ def _list_2m(folder: Path) -> list[str]:
     with (info / "bigpkg:amd64.list").open("w") as out:
         for n in range(2_000_000):
             out.write(f"/usr/share/bigpkg/data/{n // 1000}/file{n}.dat\n")
-    return ["audit", "--root", str(root)]
+    return ["audit", "--root", str(root), "--profile", "openssl-cve-2022-3602"]
 
 
 def _bomb(name: str) -> Callable[[Path], list[str]]:

@@ -638,3 +638,12 @@ def test_a_long_file_list_is_linear(tmp_path: Path) -> None:
     elves = RootFiles(root).elves(package, None)
     assert time.monotonic() - started < 20
     assert [elf.path for elf in elves] == [str(root / "usr/lib/libbig.so.1")]
+
+
+def test_readme_lists_every_limit() -> None:
+    from depgraph.sources.files import size_text
+
+    text = (REPO / "README.md").read_text()
+    for kind in Kind:
+        row = f"| {kind.name.lower().replace('_', '-')} | {kind.what} | {size_text(kind.limit)} |"
+        assert row in text, f"README 'Input limits' lacks: {row}"

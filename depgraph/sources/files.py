@@ -9,7 +9,7 @@ Every reader of an input goes through :func:`open_input` (or :func:`read_bytes`,
   FIFO, a character or block device (``/dev/zero``), a socket or a directory is refused with one line
   naming the file and the option it came from. Then ``O_NONBLOCK`` is cleared.
 * **A size limit per kind, checked before reading** (:class:`Kind`; the limits are documented in
-  README "Input limits"): a 64 GiB sparse file given as a status is refused by its size, not read.
+  README "Input limits: one way to open a file"): a 64 GiB sparse file given as a status is refused by its size, not read.
 * **Compression told by magic bytes, not by name**: apt keeps its lists compressed as its
   configuration says (lz4 on Ubuntu, gzip with ``Acquire::GzipIndexes``, xz, bzip2), and a saved file
   may have any name. gzip (RFC 1952), bzip2, xz and lz4 frames are inflated *incrementally* with a
