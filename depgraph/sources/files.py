@@ -336,15 +336,19 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
 
 def read_bytes(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
     """The file's content, decompressed when it is gzip, xz, bzip2 or lz4, within ``kind``'s limit."""
+    return bytes(_collect(path, kind, option))
+
+
+def _collect(path: Path | str, kind: Kind, option: str | None) -> bytearray:
     where = Where(path, option)
     with open_input(path, kind, option) as handle:
         buffer = bytearray()
         for chunk in iter_chunks(handle, kind, where):
             buffer += chunk
-    return bytes(buffer)
+    return buffer
 
 
-def _text(data: bytes, where: Where, first_line: int = 1) -> str:
+def _text(data: bytes | bytearray, where: Where, first_line: int = 1) -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + first_line
@@ -361,9 +365,9 @@ def read_text(path: Path | str, kind: Kind, option: str | None = None) -> str:
     A NUL byte means the file is binary, not a text format; that is a :class:`ParseError` at the line
     it occurs on.
     """
-    data = read_bytes(path, kind, option)
+    data = _collect(path, kind, option)  # decoded from the buffer itself: no copy of the bytes
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark from a Windows editor
-        data = data[3:]
+        del data[:3]
     return _text(data, Where(path, option))
 
 
