@@ -647,3 +647,17 @@ def test_readme_lists_every_limit() -> None:
     for kind in Kind:
         row = f"| {kind.name.lower().replace('_', '-')} | {kind.what} | {size_text(kind.limit)} |"
         assert row in text, f"README 'Input limits' lacks: {row}"
+
+
+@pytest.mark.parametrize("first", [100, 3000, 4000])
+def test_padding_that_ends_where_a_read_ends_does_not_hide_the_rest(
+    first: int, tmp_path: Path
+) -> None:
+    """NUL padding after a member that fills the first read exactly: the next member is still
+    read (stopping there would hide the records after it)."""
+    seen = gzip.compress(b"Package: seen\n" + os.urandom(first), mtime=0)
+    hidden = gzip.compress(b"Package: hidden\n", mtime=0)
+    path = tmp_path / "Packages.gz"
+    path.write_bytes(seen + b"\0" * (4096 - len(seen)) + hidden)
+    data = read_bytes(path, Kind.PACKAGES)
+    assert data.endswith(b"Package: hidden\n")

@@ -257,6 +257,19 @@ def _inflate(decompressor: _Decompressor, data: bytes) -> Iterator[bytes]:
         yield call(b"", _CHUNK)
 
 
+def _drain(decompressor: _Decompressor) -> Iterator[bytes]:
+    """At the end of the input, what the decompressor still holds, a piece at a time (none, and
+    no end of stream, means the data was cut)."""
+    while not decompressor.eof:
+        progressed = False
+        for piece in _inflate(decompressor, b""):
+            if piece:
+                progressed = True
+                yield piece
+        if not progressed:
+            return
+
+
 def compression_of(head: bytes) -> str | None:
     """The compression ``head`` (a file's first bytes) starts with, or None for plain data."""
     for magic, name in ((_GZIP, "gzip"), (_XZ, "xz"), (_BZ2, "bzip2"), (_LZ4, "lz4")):
@@ -292,17 +305,38 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
     members = 1
     data = head
     size = _FIRST
+
+    def counted(pieces: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal total
+        for out in pieces:
+            total += len(out)
+            if total > kind.limit:
+                raise where.source_error(
+                    Why.TOO_LARGE,
+                    f"decompresses to more than {size_text(kind.limit)}, the limit for "
+                    f"{kind.what} (a {name} bomb?); refusing",
+                )
+            if out:
+                yield out
+
     try:
         while True:
+            if not data:  # always look for more: padding may end exactly where a read did
+                size = min(size * 2, _CHUNK)
+                data = _read(handle, size, where)
             if not data:
                 if decompressor.eof:
                     return
-                size = min(size * 2, _CHUNK)
-                data = _read(handle, size, where)
-                if not data:
+                # output the decompressor still holds (a long match cut by the output limit)
+                before = total
+                yield from counted(_drain(decompressor))
+                if decompressor.eof:
+                    return
+                if total == before:
                     raise where.source_error(
                         Why.TRUNCATED, f"truncated or corrupt {name} data (the file ends inside it)"
                     )
+                continue
             if decompressor.eof:
                 data = data.lstrip(b"\0")  # padding between members or streams, as gzip allows
                 if not data:
@@ -317,16 +351,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
                     )
                 decompressor = _new_decompressor(name)
                 size = _FIRST
-            for out in _inflate(decompressor, data):
-                total += len(out)
-                if total > kind.limit:
-                    raise where.source_error(
-                        Why.TOO_LARGE,
-                        f"decompresses to more than {size_text(kind.limit)}, the limit for "
-                        f"{kind.what} (a {name} bomb?); refusing",
-                    )
-                if out:
-                    yield out
+            yield from counted(_inflate(decompressor, data))
             data = decompressor.unused_data if decompressor.eof else b""
     except _ERRORS as error:
         raise where.source_error(
