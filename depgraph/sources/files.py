@@ -32,6 +32,7 @@ import os
 import stat
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -97,7 +98,7 @@ once per member (zlib hands back the input it did not use as a new bytes object)
 
 
 def size_text(size: int) -> str:
-    """``size`` bytes in the largest binary unit that keeps it whole enough ("64.0 GiB")."""
+    """``size`` bytes in the largest binary unit it reaches: "64 GiB", "1.5 MiB", "300 bytes"."""
     for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
         if size >= factor:
             amount = size / factor
@@ -131,23 +132,21 @@ class InputError(SourceError):
         self.detail = detail
 
 
+@dataclass(frozen=True, slots=True)
 class Where:
     """An input as errors name it: the path first (so ``path: reason`` reads like every other
     error), then the option it was given to: ``/tmp/f: is a FIFO, not a regular file (--status)``."""
 
-    __slots__ = ("option", "path")
-
-    def __init__(self, path: Path | str, option: str | None) -> None:
-        self.path = str(path)
-        self.option = option
+    path: Path | str
+    option: str | None
 
     def source_error(self, why: Why, reason: str, detail: str = "") -> InputError:
         """An :class:`InputError` naming the file and the option."""
-        return InputError(self.path, reason + self._suffix(), why, detail)
+        return InputError(str(self.path), reason + self._suffix(), why, detail)
 
     def parse_error(self, line: int, reason: str) -> ParseError:
         """A :class:`ParseError` naming the file, the line and the option."""
-        return ParseError(self.path, line, reason + self._suffix())
+        return ParseError(str(self.path), line, reason + self._suffix())
 
     def _suffix(self) -> str:
         return f" ({self.option})" if self.option else ""
