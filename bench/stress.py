@@ -14,6 +14,10 @@ kept):
   ``Depends`` continues over 100,000 (29 MB in one paragraph);
 * ``maps-200k``: saved maps text of 200,000 lines naming libssl, 100,000 in one bare maps file and
   the advice's ``grep`` output over 100,000 processes (``depgraph restart --maps``);
+* ``maps-1M``, ``maps-1M-pids`` (issue 23): a bare maps file of 1,000,000 deleted libssl copies,
+  and the advice's ``grep`` over 100,000 processes of 10 lines each (``depgraph restart --maps``);
+* ``snapshot-maps-1M`` (issue 23): a snapshot whose one saved process has 1,000,000 maps lines and
+  no stat (``depgraph audit --snapshot``);
 * ``alternatives``: one ``Depends`` of 100,000 ``|`` alternatives (and the 100,000 packages it names);
 * ``graph-200k``: 200,000 packages, each depending on libssl3 or on up to three earlier ones (chosen
   at random, seeded): the reverse-dependency walk reaches all of them (``--format names``);
@@ -138,6 +142,71 @@ def _maps(folder: Path) -> list[str]:
         for n in range(100_000):  # the grep one-liner's output over 100,000 processes
             out.write(f"/proc/{n + 1}/maps:" + line.format(inode=7, path="/lib/libssl.so.1.0.0"))
     return ["restart", "--root", str(folder), "--maps", str(path), "--format", "json"]
+
+
+def _maps_1m(folder: Path) -> list[str]:
+    """Issue 23: one bare maps file of 1,000,000 lines, each a deleted copy of libssl (one process
+    mapping a million files: 101 s, 9.4 GB and 1.16 GB of JSON before the worst were kept)."""
+    path = folder / "maps-1M"
+    line = "7f0000000000-7f0000001000 r-xp 00000000 08:01 {inode} {path} (deleted)\n"
+    with path.open("w") as out:
+        for n in range(1_000_000):
+            out.write(line.format(inode=n, path=f"/usr/lib/x86_64-linux-gnu/libssl.so.1.0.0.{n}"))
+    return ["restart", "--root", str(folder), "--maps", str(path), "--format", "json"]
+
+
+def _maps_1m_pids(folder: Path) -> list[str]:
+    """Issue 23: the advice's grep over 100,000 processes, 10 lines each (five segments of a
+    deleted libssl.so.1.0.0 and five of the installed libssl.so.3): 1,000,000 lines."""
+    path = folder / "maps-1M-pids"
+    segments = ("r--p", "r-xp", "r--p", "rw-p", "---p")
+    with path.open("w") as out:
+        for pid in range(1, 100_001):
+            for name, inode, deleted in (
+                ("libssl.so.1.0.0", 7, " (deleted)"),
+                ("libssl.so.3", 9, ""),
+            ):
+                for n, perms in enumerate(segments):
+                    out.write(
+                        f"/proc/{pid}/maps:7f{pid:08x}{n}000-7f{pid:08x}{n + 1}000 {perms} "
+                        f"00000000 08:01 {inode} /usr/lib/x86_64-linux-gnu/{name}{deleted}\n"
+                    )
+    return ["restart", "--root", str(folder), "--maps", str(path), "--format", "json"]
+
+
+def _snapshot_maps_1m(folder: Path) -> list[str]:
+    """Issue 23: a snapshot whose one saved process has 1,000,000 maps lines, each a copy of
+    libssl (deleted or not), and no stat (a collection cut short): ``depgraph audit --snapshot``."""
+    import io
+    import json
+    import tarfile
+
+    path = folder / "snapshot-maps-1M.tar.gz"
+    status = PROJECT / "fixtures/heartbleed/debian-jessie-armel/root/var/lib/dpkg/status"
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": "stress",
+        "time": "2014-04-08T12:00:00+00:00",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status", "proc"],
+    }
+    lines = "".join(
+        f"{n + 1}:{n:012x}-{n + 1:012x} r-xp 00000000 b3:02 {n} "
+        f"/usr/lib/c{n}/libssl.so.1.0.0{' (deleted)' if n % 3 == 0 else ''}\n"
+        for n in range(1_000_000)
+    ).encode()
+    members = {
+        "depgraph-snapshot/manifest.json": json.dumps(manifest).encode(),
+        "var/lib/dpkg/status": status.read_bytes(),
+        "depgraph-snapshot/proc/btime": b"1396900000\n",
+        "depgraph-snapshot/proc/4242/maps": lines,
+    }
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return ["audit", "--snapshot", str(path), "--format", "json"]
 
 
 def _alternatives(folder: Path) -> list[str]:
@@ -319,6 +388,9 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "line-1MB-parsers": _line_1mb_parsers,
     "long-field": _long_field,
     "maps-200k": _maps,
+    "maps-1M": _maps_1m,
+    "maps-1M-pids": _maps_1m_pids,
+    "snapshot-maps-1M": _snapshot_maps_1m,
     "alternatives": _alternatives,
     "graph-200k": _graph_200k,
     "chain-200k": _chain_200k,

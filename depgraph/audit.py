@@ -113,6 +113,9 @@ class AuditReport:
     """The old (deleted or replaced) copies processes map, each judged by its version."""
     windows: tuple[VulnerableWindow, ...] = ()
     """Per library package, when dpkg's log shows a vulnerable version on disk."""
+    _copies: dict[int, OldCopy] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """``old_copies`` by pid, made on first use (a saved grep over 100,000 processes: looking each
+    process up in the tuple was quadratic)."""
 
     def window(self, package: str) -> VulnerableWindow | None:
         """The vulnerable window of a library package (``libssl3`` or ``libssl3:amd64``)."""
@@ -121,10 +124,10 @@ class AuditReport:
 
     def old_copy(self, process: ProcessExposure) -> OldCopy | None:
         """The judged old copy ``process`` maps, if it maps one."""
-        for copy in self.old_copies:
-            if copy.pid == process.pid:
-                return copy
-        return None
+        if self.old_copies and not self._copies:
+            for copy in reversed(self.old_copies):  # the first of a pid wins, as before
+                self._copies[copy.pid] = copy
+        return self._copies.get(process.pid)
 
     def runs_vulnerable_old_code(self, process: ProcessExposure) -> bool:
         """It maps an old copy of the vulnerable part of the library, and that copy's version is
@@ -235,7 +238,8 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
             warnings=tuple(str(w) for w in diagnostics.warnings),
             family=installed_family(options.profile, index),
         )  # fmt: skip
-    targets = list(dict.fromkeys(_key(v) for v in installed))
+    native = index.native_arch
+    targets = list(dict.fromkeys(_key(v, native) for v in installed))
     progress.stage("walking reverse dependencies")
     graph = reverse_closure(index, targets, with_edges=True)
     diagnostics.warnings.extend(graph.warnings)
@@ -245,7 +249,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     _warn_unfinished(graph, index.description, diagnostics)
     progress.stage("looking at /proc")
     scans, note = _runtime(options, root, installed, diagnostics)
-    by_library = {_key(v): v for v in installed}
+    by_library = _worst_by_key(installed, native)
     judge = _VersionJudge(options.profile, index, root, release)
     old_copies = _old_copies(root, scans, installed, judge)
     windows = _windows(root, installed, judge)
@@ -480,9 +484,34 @@ def _warn_unfinished(graph: DependencyGraph, source: str, diagnostics: Diagnosti
         )
 
 
-def _key(verdict: LibraryVerdict) -> str:
-    """The index key of a library package (``name`` or ``name:arch``)."""
-    return verdict.package
+def _key(verdict: LibraryVerdict, native: str | None) -> str:
+    """The index key of a library package: ``name`` for the native architecture (and ``all``),
+    ``name:arch`` for a foreign one, as the sources key them."""
+    arch = verdict.architecture
+    if ":" in verdict.package or arch in (None, "all", native) or native is None:
+        return verdict.package
+    return f"{verdict.package}:{arch}"
+
+
+_WORST_FIRST = (
+    LibraryState.VULNERABLE,
+    LibraryState.UNKNOWN,
+    LibraryState.FIXED,
+    LibraryState.NOT_AFFECTED,
+)
+
+
+def _worst_by_key(installed: list[LibraryVerdict], native: str | None) -> dict[str, LibraryVerdict]:
+    """The verdict each library key's dependents are ranked by: the worst of its records (a
+    duplicate status paragraph or ``dpkg -l`` row gives two; vulnerable beats fixed)."""
+    worst: dict[str, LibraryVerdict] = {}
+    for verdict in installed:
+        key = _key(verdict, native)
+        known = worst.get(key)
+        rank = _WORST_FIRST.index(library_state(verdict))
+        if known is None or rank < _WORST_FIRST.index(library_state(known)):
+            worst[key] = verdict
+    return worst
 
 
 def _source_kind(sources: SourceOptions) -> str:

@@ -1,5 +1,7 @@
 """The answers of ``depgraph changelog``, as values, and their text and JSON renderings.
 
+The text's lines are escaped for a terminal (:func:`depgraph.formats.escape.terminal`).
+
 JSON carries ``"schema": "depgraph/changelog/v1"``. ``--all`` first looks for the CVE's bytes in each
 decompressed ``changelog.Debian.gz`` (what ``zgrep -l`` does, without a process per file) and parses
 only the changelogs that name it.
@@ -40,6 +42,7 @@ from depgraph.fixcheck import (
     read_package_docs,
     upstream_version,
 )
+from depgraph.formats.escape import terminal
 from depgraph.model import Package
 from depgraph.rootpath import resolve_in_root
 
@@ -213,7 +216,7 @@ def _since(
             f"  note: the changelog is trimmed at {oldest.version} (line "
             f"{changelog.trimmed_at}): entries between {since} and it are missing"
         )
-    return Outcome("\n".join(out) + "\n")
+    return Outcome(_lines(out))
 
 
 def _after(version: str, since: str) -> bool:
@@ -302,6 +305,12 @@ def _answer_json(answer: Answer, diagnostics: Diagnostics) -> dict[str, object]:
     }
 
 
+def _lines(out: list[str]) -> str:
+    """The text report: each line escaped for a terminal (a changelog, a package's name or a path
+    holding a newline or an ``ESC`` forges no line and reaches no terminal: formats/escape.py)."""
+    return "".join(terminal(line) + "\n" for line in out)
+
+
 def _answer_text(answer: Answer) -> str:
     out: list[str] = []
     subject = answer.subject
@@ -370,7 +379,7 @@ def _answer_text(answer: Answer) -> str:
             )
     for note in answer.notes:
         out.append(f"  note: {note}")
-    return "\n".join(out) + "\n"
+    return _lines(out)
 
 
 def _quote(entry: Entry, lines: tuple[int, ...]) -> list[str]:
@@ -606,4 +615,4 @@ def answer_all(root: Path, cve: str, output: str, diagnostics: Diagnostics) -> O
         )
     if not hits:
         out.append(f"no changelog under {root} names {cve}")
-    return Outcome("\n".join(out) + "\n", status)
+    return Outcome(_lines(out), status)

@@ -173,13 +173,19 @@ def without_vendor_tag(version: str) -> str:
 
 
 def installed_packages(index: PackageIndex, name: str) -> tuple[Package, ...]:
-    """Every installed instance of ``name``: the native one and each foreign architecture's."""
-    found: dict[tuple[str, str | None], Package] = {}
+    """Every installed instance of ``name``: the native one and each foreign architecture's, and
+    every record of one name:architecture that a source read twice (a duplicate)."""
+    found: dict[tuple[str, str | None, str], Package] = {}
+    seen: set[tuple[str, str | None]] = set()
     for key in (name, *(f"{name}:{arch}" for arch in DEBIAN_ARCHITECTURES)):
         package = index.lookup(key)
-        if package is None or not package.installed or package.name != name:
+        if package is None or package.name != name or (name, package.architecture) in seen:
             continue
-        found.setdefault((package.name, package.architecture), package)
+        seen.add((name, package.architecture))
+        records = [p for p in index.copies(key) if p.name == name] or [package]
+        for record in records:
+            if record.installed:
+                found.setdefault((name, record.architecture, record.where), record)
     return tuple(found.values())
 
 

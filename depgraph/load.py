@@ -8,6 +8,7 @@ packages come from").
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from depgraph.model import Package
 from depgraph.rootpath import under_root
 from depgraph.sources.apt_cache import AptIndex, temp_dir_ready
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
-from depgraph.sources.dpkg_status import check_status, read_status, status_under
+from depgraph.sources.dpkg_status import (
+    check_status,
+    read_status,
+    read_status_d,
+    status_d_files,
+    status_under,
+)
 from depgraph.sources.interface import PackageIndex
 from depgraph.sources.packages_index import lists_under, read_packages
 from depgraph.sources.rdepends_text import ReverseDependency, limits, read_rdepends
@@ -59,9 +66,11 @@ def open_index(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex
     root = options.root or Path("/")
     if not root.is_dir():
         raise SourceError(root, "not a directory")
-    if apt_pkg() is not None and not options.pure and _apt_safe(root):
+    # libapt reads the status file alone: a tree with distroless ``status.d`` records (all of its
+    # packages, or some next to a status file) is read by the pure-Python readers, which read both
+    if apt_pkg() is not None and not options.pure and _apt_safe(root) and not status_d_files(root):
         if not options.all_packages or temp_dir_ready():
-            return AptIndex(root, installed_only=not options.all_packages)
+            return AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         diagnostics.note(
             str(root),
             "no writable temporary directory for libapt (read-only system, no cache directory): "
@@ -80,8 +89,8 @@ def _snapshot(options: SourceOptions, diagnostics: Diagnostics) -> PackageIndex:
     snapshot = open_snapshot(options.snapshot, diagnostics)
     root = snapshot.root
     index: PackageIndex
-    if apt_pkg() is not None and not options.pure:
-        apt = AptIndex(root, installed_only=not options.all_packages)
+    if apt_pkg() is not None and not options.pure and not status_d_files(root):
+        apt = AptIndex(root, installed_only=not options.all_packages, diagnostics=diagnostics)
         apt.description = snapshot.description
         index = apt
     else:
@@ -120,8 +129,13 @@ def _tree(
     root: Path, options: SourceOptions, diagnostics: Diagnostics, label: str | None = None
 ) -> Universe:
     status_file = status_under(root)
-    check_status(status_file)
-    status = read_status(status_file, diagnostics)
+    records = status_d_files(root)
+    if records and not os.path.lexists(status_file):
+        status = []  # a distroless image: only status.d
+    else:
+        check_status(status_file)  # missing, a FIFO, a loop, unreadable: one line naming it
+        status = read_status(status_file, diagnostics)
+    status.extend(read_status_d(records, diagnostics))
     available: list[Package] = []
     if options.all_packages:
         for path in lists_under(root):

@@ -205,20 +205,38 @@ def _only_fixed_copies(report: AuditReport) -> bool:
 
 def _unread(report: AuditReport, steps: list[Step], text: str, upgrading: bool) -> list[Step]:
     """The processes the scan could not read may map the old library too: the restart step says
-    so (or is the step that says so), unless nothing is at risk (a library never affected)."""
-    from depgraph.runtime.scan import unreadable_count, unreadable_sentence
+    so (or is the step that says so), unless nothing is at risk (a library never affected). The
+    processes read only in part (a snapshot with their maps but not their stat) map it: the
+    step says that the version they map is unknown."""
+    from depgraph.runtime.scan import (
+        incomplete_count,
+        incomplete_sentence,
+        unreadable_count,
+        unreadable_sentence,
+    )
 
-    unread = unreadable_sentence(report.runtime)
+    unread = unreadable_sentence(report.runtime, incomplete=False)
+    part = incomplete_sentence(report.runtime)
     at_risk = upgrading or any(d.risk.level is not Level.NONE for d in report.dependents)
-    if not unread or not at_risk:
+    if not (unread or part) or not at_risk:
         return steps
-    one = unreadable_count(report.runtime) == 1
-    they, them, load = ("it", "it", "loads") if one else ("they", "them", "load")
-    note = f" {unread}: {they} may map the old library too; restart {them}, or reboot."
     restart = next((n for n, step in enumerate(steps) if step.step == "restart"), None)
-    if restart is None:
-        if upgrading:
+    note = ""
+    if unread:
+        one = unreadable_count(report.runtime) == 1
+        they, them, load = ("it", "it", "loads") if one else ("they", "them", "load")
+        note += f" {unread}: {they} may map the old library too; restart {them}, or reboot."
+        if restart is None and upgrading:
             note += f" Do it after the upgrade, or {they} {load} the vulnerable library again."
+    if part:
+        one = incomplete_count(report.runtime) == 1
+        it, them = ("it", "it") if one else ("they", "them")
+        maps = "maps" if one else "map"
+        note += (
+            f" {part}: which version of the library {it} {maps} cannot be told, so {it} "
+            f"{'is' if one else 'are'} counted as running a vulnerable one; restart {them}."
+        )
+    if restart is None:
         return [Step("restart", text + note), *steps]
     steps[restart] = dataclasses.replace(steps[restart], text=steps[restart].text + note)
     return steps

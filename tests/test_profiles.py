@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depgraph.debian.changelog import read_changelog
+from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
 from depgraph.profiles import (
     AffectedRange,
@@ -22,6 +27,7 @@ from depgraph.profiles import (
     parse_affected,
     parse_profile,
 )
+from depgraph.profiles.listing import profile_json
 from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
 
 
@@ -139,12 +145,12 @@ def _fields(profile: object) -> dict[str, object]:
     ("damage", "message"),
     [
         (lambda t: t.replace('cves = ["CVE-2014-0160"]', 'cves = ["CVE-14-0160"]'), "cves"),
-        (lambda t: t.replace('cves = ["CVE-2014-0160"]\n', ""), "cves is missing"),
+        (lambda t: t.replace('cves = ["CVE-2014-0160"]\n', ""), "cves: missing"),
         (lambda t: t.replace('fixed = "1.0.1g"', 'fixed = "1.0.1 g"'), "not a Debian version"),
         (lambda t: t.replace('component = "libssl"', 'component = "libfoo"'), "component"),
         (lambda t: t.replace("disclosed = 2014-04-07", 'disclosed = "April"'), "disclosed"),
         (lambda t: t.replace("[[fixed]]", "[[fixed]", 1), "not valid TOML"),
-        (lambda t: t.replace('version = "1.0.1e-2+deb7u5"\n', ""), "fixed #1: version is missing"),
+        (lambda t: t.replace('version = "1.0.1e-2+deb7u5"\n', ""), "[[fixed]][1].version: missing"),
     ],
 )
 def test_bad_profiles_are_one_line_errors(damage, message: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -273,3 +279,272 @@ def test_affected_needs_the_ad_hoc_options() -> None:
     assert (done.status, done.stderr) == (
         2, "depgraph: error: --affected needs --library and --cve\n"
     )  # fmt: skip
+
+
+# --- the profile schema (issue 23: "a broken profile is an all-clear")
+
+GOOD_PROFILE = """\
+id = "mine"
+title = "a bug in libssl"
+cves = ["CVE-2014-0160"]
+libraries = ["libssl1.0.0"]
+component = "libssl"
+disclosed = 2014-04-07
+source_package = "openssl"
+
+[[affected]]
+introduced = "1.0.1"
+fixed = "1.0.1g"
+
+[[fixed]]
+distribution = "debian"
+release = "wheezy"
+version = "1.0.1e-2+deb7u5"
+
+[[remediation]]
+step = "upgrade"
+text = "Upgrade libssl1.0.0."
+
+[[exposure]]
+package = "openssh-server"
+via = ["libsystemd0"]
+"""
+
+
+BROKEN_PROFILES = [
+    # ranges that hold no version: the repro said NOT-AFFECTED
+    ('introduced = "1.0.1"\nfixed = "1.0.1g"', 'introduced = "1.0.1g"\nfixed = "1.0.1"', "[[affected]][1].fixed: 1.0.1 is not after introduced 1.0.1g: the range holds no version"),
+    ('introduced = "1.0.1"', 'introduced = "1.0.1g"', "[[affected]][1].fixed: 1.0.1g is not after introduced 1.0.1g"),
+    ('fixed = "1.0.1g"', 'last_affected = "1.0.0"', "[[affected]][1].last_affected: 1.0.0 is before introduced 1.0.1"),
+    ('fixed = "1.0.1g"', 'fixed = "1.0.1g"\nlast_affected = "1.0.1f"', "[[affected]][1]: give either fixed or last_affected, not both"),
+    # package names (Policy 5.6.1): the repro said "nothing here is exposed"
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["LibSSL 1.0.0", "../../etc/passwd"]', "libraries[1]: 'LibSSL 1.0.0' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["../../etc/passwd"]', "libraries[1]: '../../etc/passwd' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["libssl1.0.0:amd64"]', "libraries[1]: 'libssl1.0.0:amd64' is not a Debian package name"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = []', "libraries: must not be empty"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = "libssl1.0.0"', "libraries: expected an array of package names, found a string"),
+    ('libraries = ["libssl1.0.0"]', 'libraries = ["libssl1.0.0", "libssl1.0.0"]', "libraries[2]: 'libssl1.0.0' is given twice (also libraries[1])"),
+    ('via = ["libsystemd0"]', 'via = ["libsystemd0", "L"]', "[[exposure]][1].via[2]: 'L' is not a Debian package name"),
+    ('source_package = "openssl"', 'source_package = ""', "source_package: must not be empty"),
+    # misspelt and unknown keys and tables: ignored silently before
+    ('component = "libssl"', 'componnet = "libssl"', "componnet: unknown key (did you mean component?)"),
+    ("[[fixed]]", "[[fixd]]", "[[fixd]]: unknown table (did you mean [[fixed]]?)"),
+    ('fixed = "1.0.1g"', 'fixd = "1.0.1g"', "[[affected]][1].fixd: unknown key (did you mean fixed?)"),
+    ('component = "libssl"', 'colour = 7', "colour: unknown key"),
+    ('via = ["libsystemd0"]', 'via = ["libsystemd0"]\nreferences = ["DSA-2896-1"]', "[[exposure]][1].references: unknown key; a top-level key must come before the first [[table]]"),
+    ('component = "libssl"', '"\\u001b[31m" = 1', r"'\x1b[31m': unknown key"),
+    # types
+    ('title = "a bug in libssl"', "title = 5", "title: expected a string, found an integer"),
+    ("disclosed = 2014-04-07", "disclosed = 2014-04-07T10:00:00", "disclosed: expected a TOML date (2014-04-07), found a date-time"),
+    ("[[affected]]", "[affected]", "[[affected]]: expected an array of tables ([[affected]]), found a table"),
+    ('title = "a bug in libssl"\n', "", "title: missing"),
+    # versions (Policy 5.6.12)
+    ('fixed = "1.0.1g"', 'fixed = "1.0.1 g"', "[[affected]][1].fixed: '1.0.1 g' is not a Debian version"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "deb7u5"', "[[fixed]][1].version: 'deb7u5' is not a Debian version (its upstream part must start with a digit)"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-"', "[[fixed]][1].version: '1.0.1e-' is not a Debian version (empty revision)"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = " 1.0.1e-2"', "[[fixed]][1].version: ' 1.0.1e-2' has spaces around it"),
+    # control characters: a title must not drive the terminal
+    ('title = "a bug in libssl"', 'title = "\\u001b[2Ja bug"', "title: control character U+001B at character 1"),
+    ('title = "a bug in libssl"', 'title = "a bug\\nCVE-2014-0160: fixed"', "title: control character U+000A at character 6"),
+    ('title = "a bug in libssl"', 'title = "a bug \\u202edexif"', "title: control character U+202E"),
+    ('text = "Upgrade libssl1.0.0."', 'text = "Upgrade\\u0085now."', "[[remediation]][1].text: control character U+0085"),
+    # the rest of the values
+    ('cves = ["CVE-2014-0160"]', 'cves = ["CVE-14-0160"]', "cves[1]: 'CVE-14-0160' is not a CVE id"),
+    ('cves = ["CVE-2014-0160"]', 'cves = ["CVE-2014-0160", "cve-2014-0160"]', "cves[2]: 'cve-2014-0160' is given twice (also cves[1])"),
+    ('id = "mine"', 'id = "../mine"', "id: '../mine' is not a profile id"),
+    ('step = "upgrade"', 'step = "Upgrade now"', "[[remediation]][1].step: 'Upgrade now' is not a step name"),
+    ('component = "libssl"', 'upstream_changes = "gnutls"', "upstream_changes: 'gnutls' is not one of openssl"),
+    ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-2+deb7u5"\n\n[[fixed]]\ndistribution = "Debian"\nrelease = "wheezy"\nversion = "1.0.1e-2+deb7u6"', "[[fixed]][2]: distribution debian release wheezy is given twice (also [[fixed]][1])"),
+]  # fmt: skip
+
+
+def test_the_good_profile_loads_and_audits() -> None:
+    profile = parse_profile(GOOD_PROFILE.encode(), "good.toml")
+    assert profile.libraries == ("libssl1.0.0",)
+    assert profile.affected == (AffectedRange("1.0.1", fixed="1.0.1g"),)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_PROFILES)
+def test_a_broken_profile_is_one_line_naming_the_file_and_key(
+    old: str, new: str, message: str, tmp_path: Path
+) -> None:
+    """Each case through the command line, as a user meets it: exit 2, nothing on stdout, one
+    line on stderr naming the file and the key path, with no control character from the file."""
+    assert old in GOOD_PROFILE
+    path = tmp_path / "broken.toml"
+    path.write_text(GOOD_PROFILE.replace(old, new, 1))
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--profile", path, "-q", pure=True
+    )
+    assert (done.status, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert re.match(
+        rf"depgraph: error: {re.escape(str(path))}(:[0-9]+)?: {re.escape(message)}", line
+    )
+    assert all(char.isprintable() for char in line), line
+
+
+def test_the_broken_profile_cases_are_twenty_and_more() -> None:
+    assert len(BROKEN_PROFILES) >= 20
+    assert len({new for _, new, _ in BROKEN_PROFILES}) == len(BROKEN_PROFILES)
+
+
+def test_printable_unicode_is_a_title() -> None:
+    text = GOOD_PROFILE.replace("a bug in libssl", "Heartbleed \u2014 d\u00e9j\u00e0 vu \U0001f494")
+    profile = parse_profile(text.encode(), "good.toml")
+    assert profile.title == "Heartbleed \u2014 d\u00e9j\u00e0 vu \U0001f494"
+
+
+def test_a_long_bad_value_is_cut_in_the_error() -> None:
+    text = GOOD_PROFILE.replace('libraries = ["libssl1.0.0"]', f'libraries = ["{"X" * 3000}"]')
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text.encode(), "long.toml")
+    assert "(and 2940 more characters)" in str(raised.value)
+    assert len(str(raised.value)) < 300
+
+
+def test_the_readme_lists_every_profile_key() -> None:
+    """The README's table of profile keys is the schema's own (docs that cannot rot)."""
+    from depgraph.profiles.schema import markdown_table
+
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--library", "LibSSL 1.0.0", "--library: 'LibSSL 1.0.0' is not a Debian package name"),
+        ("--library", "../../etc/passwd", "--library: '../../etc/passwd' is not a Debian package"),
+        ("--library", "libssl\x1b[2J", r"--library: 'libssl\x1b[2J' is not a Debian package name"),
+        ("--fixed-version", "deb7u5", "--fixed-version: 'deb7u5' is not a Debian version (its"),
+        ("--fixed-version", "1.0.1e-", "--fixed-version: '1.0.1e-' is not a Debian version (empty"),
+        ("--affected", ">= v1.0.1", "--affected: 'v1.0.1' is not a Debian version (its upstream"),
+    ],
+)
+def test_the_ad_hoc_profile_follows_the_schemas_rules(
+    option: str, value: str, message: str
+) -> None:
+    """``--library``, ``--fixed-version`` and ``--affected`` are held to the profile files' rules."""
+    given = {"--library": "libssl1.0.0", option: value}
+    done = run_depgraph(
+        "audit", "--root", scenario("debian-7.0-i386"), "--cve", "CVE-2014-0160",
+        *(part for pair in given.items() for part in pair), "-q", pure=True,
+    )  # fmt: skip
+    assert (done.status, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"depgraph: error: {message}"), line
+    assert all(char.isprintable() for char in line), line
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "where"),
+    [
+        ('component = "libssl"', 'componnet = "libssl"', 5, "componnet"),
+        ('libraries = ["libssl1.0.0"]', 'libraries = ["L"]', 4, "libraries[1]"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0.1"', 11, "[[affected]][1].fixed"),
+        ('fixed = "1.0.1g"', 'fixed = "1.0"\nlast_affected = "1.0.1f"', 9, "[[affected]][1]"),
+        ("[[fixed]]", "[[fixd]]", 13, "[[fixd]]"),
+        ("[[affected]]", "[affected]", 9, "[[affected]]"),
+        ('  via = ["libsystemd0"]', 'via = ["libsystemd0", "X"]', 24, "[[exposure]][1].via[2]"),
+        ('text = "Upgrade libssl1.0.0."', 'text = "Upgrade\\ttoday."', 20, "[[remediation]][1].text"),
+        # the second [[fixed]]'s version, not the first's
+        ('version = "1.0.1e-2+deb7u5"', 'version = "1.0.1e-2+deb7u5"\n\n[[fixed]]\n'
+         'distribution = "debian"\nrelease = "jessie"\nversion = "v1"', 21, "[[fixed]][2].version"),
+        # not written plainly: no line rather than a wrong one
+        ('title = "a bug in libssl"\n', "", None, "title"),
+        ('[[affected]]\nintroduced = "1.0.1"\nfixed = "1.0.1g"',
+         'affected = [{ introduced = "1.0.1", fixd = "1.0.1g" }]', None, "[[affected]][1].fixd"),
+        ('component = "libssl"', '"\\u001b" = 1', None, "'\\x1b'"),
+    ],
+)  # fmt: skip
+def test_the_error_gives_the_line_when_the_file_writes_the_key_plainly(
+    old: str, new: str, line: int | None, where: str
+) -> None:
+    """tomllib keeps no positions: the key path is found again in the text (a header, a key =)."""
+    text = GOOD_PROFILE.replace(old.strip(), new, 1)
+    assert text != GOOD_PROFILE
+    with pytest.raises(ProfileError) as raised:
+        parse_profile(text.encode(), "mine.toml")
+    prefix = "mine.toml" if line is None else f"mine.toml:{line}"
+    assert str(raised.value).startswith(f"{prefix}: {where}: "), str(raised.value)
+    if line is not None:
+        assert where.split("]")[-1].strip(".").split("[")[0] in text.splitlines()[line - 1]
+
+
+def test_every_key_the_schema_knows_reaches_the_profile() -> None:
+    """No key is accepted by the schema and then dropped by the loader: a profile giving every key
+    once has each value in the loaded profile."""
+    from depgraph.profiles.schema import TABLES, TOP
+
+    text = GOOD_PROFILE.replace(
+        'source_package = "openssl"',
+        'source_package = "openssl"\nupstream_changes = "openssl"\nreferences = ["DSA-2896-1"]',
+    ).replace(
+        'fixed = "1.0.1g"',
+        'fixed = "1.0.1g"\n\n[[affected]]\nintroduced = "1.0.2~beta1"\n'
+        'last_affected = "1.0.2~beta1"',
+    )
+    text = text.replace('release = "wheezy"', 'release = "wheezy"\nsource = "DSA-2896-1"')
+    text = text.replace('via = ["libsystemd0"]', 'via = ["libsystemd0"]\nwhy = "sshd links it"')
+    document = tomllib.loads(text)
+    given = {key.name for key in TOP.keys} & set(document)
+    given |= {f"{t.name}.{key}" for t in TABLES for entry in document[t.name] for key in entry}
+    known = {key.name for key in TOP.keys} | {
+        f"{t.name}.{key.name}" for t in TABLES for key in t.keys
+    }
+    assert given == known
+    profile = parse_profile(text.encode(), "all.toml")
+    shown = json.dumps(profile_json(profile))
+    for value in _leaves(document):
+        assert str(value) in shown, value
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def test_the_refused_characters_are_unicodes_controls_separators_and_bidi_marks() -> None:
+    """The schema's character class is exactly Unicode's Cc, Zl and Zp and the UAX 9 marks,
+    embeddings, overrides and isolates, over every code point."""
+    import unicodedata
+
+    from depgraph.profiles.schema import _CONTROL
+
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    for point in range(0x110000):
+        char = chr(point)
+        expected = unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in bidi
+        assert (_CONTROL.fullmatch(char) is not None) is expected, hex(point)
+
+
+_VERSIONS = st.from_regex(
+    r"([0-9]:)?[0-9]{1,2}(\.[0-9a-z~+]{1,3}){0,2}(-[0-9a-z.~+]{1,3})?", fullmatch=True
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_VERSIONS, _VERSIONS, st.booleans())
+def test_a_range_loads_exactly_when_it_holds_a_version(
+    introduced: str, upper: str, inclusive: bool
+) -> None:
+    """``fixed`` must sort after ``introduced`` and ``last_affected`` not before it, in dpkg's
+    order; then the range holds ``introduced`` itself."""
+    key = "last_affected" if inclusive else "fixed"
+    text = GOOD_PROFILE.replace('fixed = "1.0.1g"', f'{key} = "{upper}"').replace(
+        'introduced = "1.0.1"', f'introduced = "{introduced}"'
+    )
+    order = compare(introduced, upper)
+    holds = order <= 0 if inclusive else order < 0
+    if holds:
+        (loaded, *_) = parse_profile(text.encode(), "range.toml").affected
+        assert loaded.contains(introduced, introduced)
+    else:
+        with pytest.raises(
+            ProfileError, match=rf"\[\[affected\]\]\[1\]\.{key}: .* holds no version"
+        ):
+            parse_profile(text.encode(), "range.toml")

@@ -371,3 +371,125 @@ def test_audit_of_a_copied_root_spawns_nothing(copied_root: Path) -> None:
     status, spawned = traced("audit", "--root", copied_root, pure=False)
     assert status == 1
     assert spawned == []
+
+
+# --- 3. -o never replaces what is audited (issue 23) ----------------------------------------------
+
+STATUS_FILE = COPIED_ROOT / "var/lib/dpkg/status"
+
+
+def _refused(done: object, *words: str) -> str:
+    """Exit 2, one ``depgraph: error:`` line naming ``words``, no report."""
+    from tests.conftest import Run
+
+    assert isinstance(done, Run)
+    lines = done.stderr.splitlines()
+    assert done.status == 2, done.stderr
+    assert len(lines) == 1 and lines[0].startswith("depgraph: error: "), done.stderr
+    assert "internal error" not in lines[0], lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("how", ["same", "symlink", "hardlink", "dotted"])
+def test_output_that_is_the_status_input_is_refused(tmp_path: Path, how: str) -> None:
+    """``graph --status s -o s`` replaced the status file with the report; a symbolic or a hard
+    link to it, or ``./s``, is the same file."""
+    status = tmp_path / "s"
+    shutil.copyfile(STATUS_FILE, status)
+    before = status.read_bytes()
+    output = {"same": status, "dotted": tmp_path / "." / "s"}.get(how, tmp_path / "out")
+    if how == "symlink":
+        output.symlink_to(status)
+    elif how == "hardlink":
+        os.link(status, output)
+    _refused(run_depgraph("graph", "libssl1.0.0", "--status", status, "-o", output), "--status")
+    _refused(run_depgraph("audit", "--status", status, "-o", output), "--status")
+    assert status.read_bytes() == before
+
+
+def test_output_inside_the_audited_root_is_refused(copied_root: Path, tmp_path: Path) -> None:
+    """``audit --root R -o R/var/lib/dpkg/status`` replaced the audited tree's database."""
+    database = copied_root / "var/lib/dpkg/status"
+    before = database.read_bytes()
+    for output in (database, copied_root / "report.txt", copied_root / "var/lib/dpkg/new"):
+        _refused(run_depgraph("audit", "--root", copied_root, "-o", output), "--root")
+        assert not (copied_root / "report.txt").exists()
+        assert not (copied_root / "var/lib/dpkg/new").exists()
+    assert database.read_bytes() == before
+    outside = tmp_path / "report.txt"  # next to the root, not in it: written
+    done = run_depgraph("audit", "--root", copied_root, "-o", outside)
+    assert done.status == 1, done.stderr
+    assert "Heartbleed" in outside.read_text()
+
+
+def test_fleet_output_onto_a_host_file_or_into_its_folder_is_refused(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.mkdir()
+    host = hosts / "web1.status"
+    shutil.copyfile(STATUS_FILE, host)
+    before = host.read_bytes()
+    _refused(run_depgraph("fleet", "--jobs", "1", host, "-o", host), str(host))
+    _refused(run_depgraph("fleet", "--jobs", "1", hosts, "-o", hosts / "report.csv"), "PATH")
+    assert host.read_bytes() == before
+    assert sorted(p.name for p in hosts.iterdir()) == ["web1.status"]
+
+
+def test_output_in_the_live_package_databases_is_refused(tmp_path: Path) -> None:
+    """Checked on the parsed command line, so a failing test writes nothing into /var/lib/dpkg."""
+    import argparse
+
+    from depgraph.commands.output import check_output
+    from depgraph.errors import UsageError
+
+    link = tmp_path / "report.txt"
+    link.symlink_to("/var/lib/dpkg/depgraph-report.txt")  # dangling: resolved all the same
+    for output in (
+        Path("/var/lib/dpkg/status"),
+        Path("/var/lib/apt/lists/report.txt"),
+        Path("/var/cache/apt/pkgcache.bin"),
+        Path("/usr/share/doc/libc6/changelog.Debian.gz"),  # what `changelog libc6` reads
+        link,
+    ):
+        for root in (None, Path("/")):
+            with pytest.raises(UsageError, match="package manager's database"):
+                check_output(argparse.Namespace(output=output, root=root))
+    # a root's own database too, and a report beside it is fine when the root is /
+    check_output(argparse.Namespace(output=tmp_path / "fine.txt", root=Path("/")))
+
+
+def test_a_non_utf8_output_name_is_written_or_refused_in_one_line(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 reaching ``-o``: written under that name, or one line with
+    the byte escaped (``\\xff``), never an internal error."""
+    base = os.fsencode(tmp_path)
+    environment = {k: v for k, v in os.environ.items() if k != "DEPGRAPH_DEBUG"}
+    command = [sys.executable.encode(), b"-m", b"depgraph", b"audit", b"--status"]
+    command.append(os.fsencode(STATUS_FILE))
+    done = subprocess.run(
+        [*command, b"-o", base + b"/r\xff\n.txt"], capture_output=True, env=environment, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert (base + b"/r\xff\n.txt") in [os.fsencode(p) for p in tmp_path.iterdir()]
+    done = subprocess.run(
+        [*command, b"-o", base + b"/no\xff\ndir/r.txt"],
+        capture_output=True,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("depgraph: error: "), done.stderr
+    assert "no\\xff\\ndir" in lines[0], lines[0]
+
+
+def test_collect_names_an_odd_output_in_one_escaped_line(tmp_path: Path) -> None:
+    """``collect -o`` with a newline and a CSI in the name: written under that name, and its
+    'wrote' line is one line with them escaped."""
+    output = tmp_path / "snap\n\x1b[2J.tar.gz"
+    done = run_depgraph("collect", "--library", "libpq5", "-o", output)
+    assert done.status == 0, done.stderr
+    assert output.is_file()
+    wrote = [line for line in done.stderr.splitlines() if "wrote" in line]
+    assert len(wrote) == 1 and "snap\\n\\e[2J.tar.gz" in wrote[0], done.stderr
+    assert "\x1b" not in done.stderr

@@ -509,3 +509,123 @@ def test_unreadable_processes_say_why_for_each_privilege() -> None:
         "1 process could not be read: pid 1 (init): "
     )
     assert unreadable_words([scan("root")], why=False) == "pid 1 (init)"
+
+
+# --- a snapshot's saved /proc: processes read in part, hostile numbers ------------------------
+
+
+def _saved_proc(tmp_path: Path, btime: str, *, stat: bool) -> Path:
+    """A saved /proc as ``depgraph collect`` writes it: one process mapping a deleted libssl."""
+    proc = tmp_path / "proc"
+    folder = proc / "4242"
+    folder.mkdir(parents=True)
+    (proc / "btime").write_text(btime + "\n")
+    (proc / "clk_tck").write_text("100\n")
+    (proc / "scanned").write_text("1\n")
+    line = "b6e00000-b6e60000 r-xp 00000000 b3:02 1234 /usr/lib/libssl.so.1.0.0 (deleted)"
+    (folder / "maps").write_text(f"12:{line}\n")
+    (folder / "exe").write_text("/usr/sbin/nginx\n")
+    if stat:
+        fields = " ".join(["0"] * 18)  # fields 4 to 21; 22 is starttime
+        (folder / "stat").write_text(f"4242 (nginx) S {fields} 500 0 0\n")
+    return proc
+
+
+def test_saved_process_without_stat_is_counted_and_the_view_partial(tmp_path: Path) -> None:
+    """The collection stopped between a process's maps and its stat: it still maps the deleted
+    copy, so it counts (start time unknown), and the view says it is partial."""
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import incomplete_sentence, unreadable_sentence
+
+    whole = scan_saved(LIBSSL100, _saved_proc(tmp_path / "a", "1396900000", stat=True), "s")
+    assert [p.pid for p in whole.to_restart] == [4242] and not whole.partial
+    assert whole.processes[0].started == 1396900005.0
+    cut = scan_saved(LIBSSL100, _saved_proc(tmp_path / "b", "1396900000", stat=False), "s")
+    assert [p.pid for p in cut.to_restart] == [4242]
+    assert cut.processes[0].started is None and cut.processes[0].reason is Reason.DELETED
+    assert cut.partial and cut.incomplete == ((4242, "nginx"),) and cut.unreadable == ()
+    sentence = incomplete_sentence([cut])
+    assert sentence.startswith("1 process could not be fully read: pid 4242 (nginx)")
+    assert unreadable_sentence([cut]) == sentence  # what the report's partial line shows
+
+
+@pytest.mark.parametrize("btime", ["9" * 4000, "1" * 25, "-5", "\u00b2"])
+def test_saved_btime_that_is_no_time_leaves_the_start_unknown(tmp_path: Path, btime: str) -> None:
+    """A 4,000-digit btime (int() takes it; the float of the start time overflows), a 25-digit
+    one (a start in the year 10^17, which no clock can print), a negative or Unicode one."""
+    from depgraph.runtime.report import process_entry
+    from depgraph.runtime.saved_proc import scan_saved
+
+    scan = scan_saved(LIBSSL100, _saved_proc(tmp_path, btime, stat=True), "s")
+    (process,) = scan.processes
+    assert process.started is None and process.command == "nginx"
+    assert process_entry(process)["started"] is None
+
+
+# --- a saved maps file naming the library a million times: the worst kept, JSON in pieces -----
+
+
+def test_a_process_mapping_thousands_of_copies_keeps_the_worst(tmp_path: Path) -> None:
+    """A bare maps file of 3,000 copies of libssl not marked deleted, then one deleted copy, each
+    in two segments: the process keeps the worst MAX_MAPPINGS (the deleted one first, though it
+    comes last) and its evidence counts the rest."""
+    from depgraph.runtime.scan import MAX_MAPPINGS
+
+    line = "7f{n:010x}-7f{m:010x} {perms} 00000000 08:01 {inode} {path}\n"
+    saved = tmp_path / "maps"
+    with saved.open("w") as out:
+        for n in range(3000):
+            for perms in ("r-xp", "r--p"):  # a file's segments count once
+                path = f"/usr/lib/copy{n}/libssl.so.1.0.0"
+                out.write(line.format(n=n, m=n + 1, perms=perms, inode=n, path=path))
+        deleted = "/lib/x86_64-linux-gnu/libssl.so.1.0.0 (deleted)"
+        out.write(line.format(n=9999, m=10000, perms="r-xp", inode=1, path=deleted))
+    (process,) = scan_maps_file(LIBSSL100, saved, saved.read_text()).processes
+    assert len(process.mappings) == MAX_MAPPINGS < 3000
+    assert process.reason is Reason.DELETED and process.mappings[0].line == 6001
+    assert process.states[0] is MappingState.DELETED
+    assert process.evidence[-1].detail.startswith(f"and {3001 - MAX_MAPPINGS} more mapped files")
+
+
+def test_restart_json_written_in_pieces_is_the_document_json_writes(tmp_path: Path) -> None:
+    """The JSON is written one process at a time; the text is what ``json.dumps(indent=2)`` gives
+    for the same document, on stdout and with -o."""
+    saved = grep_output(tmp_path)
+    done = run_depgraph("restart", "--maps", saved, "--format", "json")
+    assert done.status == 1, done.stderr
+    document = json.loads(done.stdout)
+    assert len(document["processes"]) == 2 and len(document["actions"]) == 2
+    assert done.stdout == json.dumps(document, indent=2) + "\n"
+    written = tmp_path / "out.json"
+    again = run_depgraph("restart", "--maps", saved, "--format", "json", "-o", written)
+    assert again.status == 1 and again.stdout == ""
+    assert written.read_text() == done.stdout
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    nothing = run_depgraph("restart", "--maps", empty, "--format", "json")
+    assert json.loads(nothing.stdout)["processes"] == []
+    assert nothing.stdout == json.dumps(json.loads(nothing.stdout), indent=2) + "\n"
+
+
+def test_a_saved_process_mapping_thousands_of_copies_keeps_the_worst(tmp_path: Path) -> None:
+    """A snapshot's saved maps of one process naming 3,000 current copies of libssl and, last, a
+    deleted one: the worst MAX_MAPPINGS are kept (the deleted first) and the evidence counts the
+    rest, as for a saved maps file."""
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import MAX_MAPPINGS
+
+    proc = _saved_proc(tmp_path, "1396900000", stat=True)
+    line = "7f{n:010x}-7f{m:010x} r-xp 00000000 08:01 {n} /usr/lib/copy{n}/libssl.so.1.0.0"
+    lines = [f"{n + 10}:" + line.format(n=n, m=n + 1) for n in range(3000)]
+    lines.append("9000:7f00-7f01 r-xp 00000000 08:01 1 /lib/libssl.so.1.0.0 (deleted)")
+    (proc / "4242" / "maps").write_text("\n".join(lines) + "\n")
+    (process,) = scan_saved(LIBSSL100, proc, "s").processes
+    assert len(process.mappings) == MAX_MAPPINGS
+    assert process.states[0] is MappingState.DELETED and process.mappings[0].line == 9000
+    assert process.mappings[1].line == 10  # then by path: copy0, copy1, copy10, ...
+    assert process.reason is Reason.DELETED
+    more = [e.detail for e in process.evidence if e.detail.startswith("and ")]
+    assert more == [
+        f"and {3001 - MAX_MAPPINGS} more mapped files of the library, not listed "
+        f"(the {MAX_MAPPINGS} worst are)"
+    ]

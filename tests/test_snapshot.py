@@ -522,3 +522,173 @@ def test_reading_writes_only_a_private_directory(tmp_path: Path) -> None:
     assert done.status in (0, 1), done.stderr
     assert sorted(os.listdir(tmp_path)) == ["s.tar.gz", "tmp"]
     assert os.listdir(temporary) == []
+
+
+# --- a tarball cut short: an error, or with --lenient what is there and a warning --------------
+
+
+def _tar_bytes(members: dict[str, bytes]) -> bytes:
+    """An uncompressed tar archive (with its end-of-archive blocks) of ``members``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _jessie_members() -> dict[str, bytes]:
+    root = HEARTBLEED / "debian-jessie-armel" / "root"
+    return {
+        "depgraph-snapshot/manifest.json": json.dumps(MANIFEST).encode(),
+        "var/lib/dpkg/status": (root / "var/lib/dpkg/status").read_bytes(),
+    }
+
+
+def test_a_tarball_without_its_end_blocks_is_an_error_or_partial(tmp_path: Path) -> None:
+    """tar(5): an archive ends with two zero blocks; tarfile stops quietly without them, so a
+    collection cut short after a whole member read as a whole snapshot."""
+    whole = _tar_bytes(_jessie_members())
+    unended = whole.rstrip(b"\0")
+    unended += b"\0" * (-len(unended) % 512)  # the last member's padding, no end blocks
+    assert len(unended) < len(whole)
+    path = tmp_path / "unended.tar.gz"
+    path.write_bytes(gzip.compress(unended))
+    _refused(path, "truncated tarball: no end-of-archive blocks after var/lib/dpkg/status")
+    lenient = run_depgraph("audit", "--snapshot", path, "--lenient", "--format", "json")
+    assert lenient.status in (0, 1), lenient.stderr
+    report = json.loads(lenient.stdout)
+    assert any("truncated tarball" in w for w in report["warnings"]), report["warnings"]
+    complete = tmp_path / "whole.tar.gz"
+    complete.write_bytes(gzip.compress(whole))
+    done = run_depgraph("audit", "--snapshot", complete, "--format", "json")
+    assert done.status in (0, 1), done.stderr
+    assert not any("truncated" in w for w in json.loads(done.stdout)["warnings"])
+
+
+@pytest.mark.parametrize("cut", ["tar", "gzip"])
+def test_a_tarball_cut_inside_a_member_is_an_error_and_the_member_is_not_read(
+    tmp_path: Path, cut: str
+) -> None:
+    """Bytes cut off inside the status file's data (of the tar, or of the gzip stream): refused;
+    with --lenient the half member is left out (here the status file, so no status at all)."""
+    whole = _tar_bytes(_jessie_members())
+    path = tmp_path / "cut.tar.gz"
+    if cut == "tar":
+        path.write_bytes(gzip.compress(whole[: len(whole) // 2]))
+    else:
+        packed = gzip.compress(whole)
+        path.write_bytes(packed[: len(packed) * 3 // 4])
+    _refused(path, "truncated tarball: the data stops inside var/lib/dpkg/status")
+    lenient = run_depgraph("audit", "--snapshot", path, "--lenient")
+    assert lenient.status == 2 and "no dpkg status file" in lenient.stderr, lenient.stderr
+
+
+@pytest.mark.parametrize("encoding", ["pax", "base-256"])
+def test_refuses_a_negative_member_size(tmp_path: Path, encoding: str) -> None:
+    """A pax ``size=-5000`` or a GNU base-256 negative size: tarfile takes both, and would step
+    back to an earlier header."""
+    manifest = _tar_bytes({"depgraph-snapshot/manifest.json": json.dumps(MANIFEST).encode()})
+    info = tarfile.TarInfo("var/lib/dpkg/status")
+    if encoding == "pax":
+        info.pax_headers = {"size": "-5000"}
+        header = info.tobuf(tarfile.PAX_FORMAT)
+    else:
+        header = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+        header[124:136] = b"\xff" * 11 + b"\x00"  # base-256, negative
+        header[148:156] = b" " * 8
+        header[148:156] = b"%06o\0 " % sum(header)
+        header = bytes(header)
+    path = tmp_path / "negative.tar.gz"
+    path.write_bytes(gzip.compress(manifest[: 512 * 2] + header + bytes(1024)))
+    _refused(path, "member has a negative size: var/lib/dpkg/status")
+
+
+# --- a process saved with its maps but not its stat (a collection cut short) --------------------
+
+
+def test_a_process_saved_without_its_stat_still_counts(tmp_path: Path) -> None:
+    """jessie's fixed libssl1.0.0 and nginx mapping a deleted copy: with the stat, 'restart'; with
+    the stat missing, the same (start time unknown, so the old copy's version is unknown), never
+    'highest risk none', and the view partial, the plan saying why."""
+    root = HEARTBLEED / "debian-jessie-armel" / "root"
+    manifest = {**MANIFEST, "captured": ["dpkg-status", "dpkg-lists", "proc"]}
+    line = "b6e00000-b6e60000 r-xp 00000000 b3:02 1234 /usr/lib/arm-linux-gnueabi/libssl.so.1.0.0"
+    proc = {
+        "depgraph-snapshot/proc/btime": b"1396900000\n",
+        "depgraph-snapshot/proc/clk_tck": b"100\n",
+        "depgraph-snapshot/proc/scanned": b"1\n",
+        "depgraph-snapshot/proc/4242/maps": f"12:{line} (deleted)\n".encode(),
+        "depgraph-snapshot/proc/4242/exe": b"/usr/sbin/nginx\n",
+    }
+    stat = {"depgraph-snapshot/proc/4242/stat": b"4242 (nginx) S" + b" 0" * 18 + b" 500 0\n"}
+    reports = {}
+    for name, extra in (("whole", {**proc, **stat}), ("cut", proc)):
+        path = tmp_path / f"{name}.tar.gz"
+        _tarball(path, root, manifest, extra)
+        done = run_depgraph("audit", "--snapshot", path, "--format", "json")
+        assert done.status == 1, done.stderr
+        reports[name] = json.loads(done.stdout)
+    whole, cut = reports["whole"], reports["cut"]
+    assert whole["summary"]["highest_risk"] == cut["summary"]["highest_risk"] != "none"
+    assert [p["pid"] for p in cut["processes"]] == [4242]
+    assert cut["processes"][0]["started"] is None and cut["processes"][0]["needs_restart"]
+    assert not any("partial" in w for w in whole["warnings"])
+    (warning,) = [w for w in cut["warnings"] if "partial" in w]
+    assert "1 process could not be fully read: pid 4242 (nginx)" in warning
+    text = run_depgraph("audit", "--snapshot", tmp_path / "cut.tar.gz").stdout
+    plan = " ".join(text.split())
+    assert "could not be fully read: pid 4242 (nginx)" in plan
+    assert "it is counted as running a vulnerable one; restart it." in plan
+    assert "they may map the old library too" not in plan
+
+
+@pytest.mark.parametrize("member", ["elf.json", "keys.json"])
+def test_a_member_nested_thousands_deep_is_one_line_not_a_crash(
+    tmp_path: Path, member: str
+) -> None:
+    """``[[[[...`` 200,000 deep: json's decoder recurses per level. keys.json is the snapshot's
+    error (strict) or a warning (--lenient); elf.json, like any unreadable elf.json, leaves the
+    ELF facts not at hand."""
+    root = tmp_path / "root"
+    shutil.copytree(HEARTBLEED / "debian-jessie-armel" / "root", root)
+    status = root / "var/lib/dpkg/status"
+    status.write_text(status.read_text().replace("Version: 1.0.1t-1+deb8u6", "Version: 1.0.1f-1"))
+    snapshot = tmp_path / "deep.tar.gz"
+    deep = b"[" * 200_000 + b"]" * 200_000
+    manifest = {**MANIFEST, "captured": ["dpkg-status", "elf", "keys"]}
+    _tarball(snapshot, root, manifest, {f"depgraph-snapshot/{member}": deep})
+    done = run_depgraph("audit", "--snapshot", snapshot, "--format", "json")
+    assert "internal error" not in done.stderr, done.stderr
+    if member == "keys.json":
+        assert done.status == 2 and done.stdout == ""
+        (line,) = done.stderr.splitlines()
+        assert "deep.tar.gz:depgraph-snapshot/keys.json: nests too deeply" in line
+        done = run_depgraph("audit", "--snapshot", snapshot, "--lenient", "--format", "json")
+        assert any("keys.json" in w for w in json.loads(done.stdout)["warnings"])
+    assert done.status == 1, done.stderr
+    assert json.loads(done.stdout)["summary"]["highest_risk"] == "high"
+
+
+def test_fleet_fails_a_truncated_snapshot_or_reads_it_with_lenient(tmp_path: Path) -> None:
+    """``depgraph fleet`` opens snapshots itself: a tarball without its end blocks fails that host
+    with the reason, and ``--lenient`` audits what is there, with the warning counted."""
+    whole = _tar_bytes({**_jessie_members()})
+    unended = whole.rstrip(b"\0")
+    unended += b"\0" * (-len(unended) % 512)
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    (folder / "cut.tar.gz").write_bytes(gzip.compress(unended))
+    rows = {}
+    for mode in ("strict", "lenient"):
+        extra = ("--lenient",) if mode == "lenient" else ()
+        done = run_depgraph("fleet", folder, "--no-cache", "--format", "json", *extra)
+        assert done.stdout, done.stderr
+        (rows[mode],) = json.loads(done.stdout)["hosts"]
+    assert rows["strict"]["status"] == "failed"
+    assert "truncated tarball: no end-of-archive blocks" in rows["strict"]["reason"]
+    assert rows["lenient"]["status"] == "ok" and rows["lenient"]["warnings"] >= 1
+    assert rows["lenient"]["libraries"] == [
+        {"package": "libssl1.0.0", "version": "1.0.1t-1+deb8u6", "state": "fixed"}
+    ]

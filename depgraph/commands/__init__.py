@@ -7,6 +7,7 @@ not pay for networkx or pyelftools; what ``run`` needs it imports when it runs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 class Outcome:
     """What a command produced: the report and the exit status (contract: 0 fine, 1 findings)."""
 
-    text: str | bytes
-    """The report; bytes for a binary format (``--format png``)."""
+    text: str | bytes | Iterable[str]
+    """The report; bytes for a binary format (``--format png``); pieces of text for a report
+    written as it is made (``depgraph restart --format json``)."""
     status: int = 0

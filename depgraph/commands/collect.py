@@ -73,9 +73,11 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     for gap in collected.missing:
         diagnostics.warn(str(output), 0, f"not captured: {gap['what']}: {gap['why']}")
     size = output.stat().st_size
-    print(
-        f"depgraph: wrote {output} ({size / 1024:.0f} KiB, {collected.members} files): "
-        f"{', '.join(collected.captured)}",
-        file=sys.stderr,
+    from depgraph.formats.escape import error_line  # a name with a newline or ESC: one line
+
+    line = (
+        f"wrote {output} ({size / 1024:.0f} KiB, {collected.members} files): "
+        f"{', '.join(collected.captured)}"
     )
+    print(f"depgraph: {error_line(line)}", file=sys.stderr)
     return Outcome("")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
 from depgraph.commands.options import FAIL_LEVELS, add_profile_options
+from depgraph.fleet import limits
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
@@ -46,8 +46,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     engine = fleet.add_argument_group("where the audits run")
     engine.add_argument(
         "--jobs",
-        type=_positive,
-        default=os.cpu_count() or 1,
+        type=limits.workers,
+        default=None,
         metavar="N",
         help="worker processes of the local Dask cluster (default: the number of cores; "
         "1: no cluster, one process)",
@@ -59,14 +59,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     engine.add_argument(
         "--host-timeout",
-        type=float,
+        type=limits.seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"a host's audit is stopped after this long (default: {DEFAULT_TIMEOUT:g})",
     )
     engine.add_argument(
         "--host-memory",
-        type=int,
+        type=limits.megabytes,
         default=DEFAULT_MEMORY_MB,
         metavar="MB",
         help=f"a host's audit process may use this much memory (default: {DEFAULT_MEMORY_MB}; 0: no limit)",
@@ -99,16 +99,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     fleet.set_defaults(run=run)
 
 
-def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     """Audit the fleet, reduce, render; the exit status follows ``--fail-on`` and the failures."""
     from depgraph.commands.options import profile_of
@@ -123,22 +113,19 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     # builds none, and its garbage (json's encoders, Dask's messages) is cyclic: memory would grow
     # with every host.
     gc.enable()
-    if args.host_timeout <= 0:
-        raise UsageError("--host-timeout must be more than 0 seconds")
-    if args.host_memory < 0:
-        raise UsageError("--host-memory must be 0 (no limit) or more")
     if args.scheduler is not None and "://" not in args.scheduler:
         raise UsageError(f"--scheduler {args.scheduler}: give an address like tcp://HOST:PORT")
     profile = profile_of(args)
+    jobs, memory = _limits(args, diagnostics)
     # counted first (a path that does not exist is a typo: exit 2 before any work), then walked
     # again as the hosts are audited: no list of a fleet's paths in memory
     total = sum(1 for _ in expand(args.paths))
     settings = engine.Settings(
         profile=profile,
-        jobs=args.jobs,
+        jobs=jobs,
         scheduler=args.scheduler,
         timeout=args.host_timeout,
-        memory_mb=args.host_memory,
+        memory_mb=memory,
         lenient=args.lenient,
         pure=args.pure,
     )
@@ -161,6 +148,20 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
     finally:
         report.close()
     return Outcome("", status)
+
+
+def _limits(args: argparse.Namespace, diagnostics: Diagnostics) -> tuple[int, int]:
+    """The workers and each audit's memory as they will be: a local cluster's ``--jobs`` (default:
+    the cores) and ``--host-memory`` held to what this process may use, with a warning when that
+    is less than asked (:mod:`depgraph.fleet.limits`)."""
+    jobs = limits.Limited(args.jobs or limits.cores())
+    if args.scheduler is None:
+        jobs = limits.local_jobs(jobs.value)
+    memory = limits.host_memory(args.host_memory)
+    for warning in (jobs.warning, memory.warning):
+        if warning:
+            diagnostics.note("fleet", warning)
+    return jobs.value, memory.value
 
 
 def _write(report: FleetReport, output: str, path: Path | None) -> None:

@@ -243,7 +243,10 @@ def run(args: argparse.Namespace, diagnostics: Diagnostics) -> Outcome:
             "keys": [_key_json(k) for k in keys],
         }
         return Outcome(restart_json(scan, actions, warnings, extra), status)
-    return Outcome(_table(scan, actions, history, windows, keys, library, warnings), status)
+    from depgraph.formats.escape import block  # paths and names from the audited system
+
+    text = _table(scan, actions, history, windows, keys, library, warnings)
+    return Outcome(block(text), status)
 
 
 def _unreadable_hint() -> str:
@@ -361,6 +364,7 @@ def _table(
                 f"({scan.scanned} processes scanned from {scan.source}).\n"
             )
         return "".join(out)
+    from depgraph.formats.escape import terminal
     from depgraph.runtime.report import PROCESS_HEADERS, action_entry, columns, process_rows
 
     out.append(
@@ -372,7 +376,8 @@ def _table(
     for action in actions:
         entry = action_entry(action)
         pids = ", ".join(map(str, action.pids))
-        out.append(f"  [{entry['step']}] {entry['text']}    # pid {pids}: {action.why}\n")
+        line = f"  [{entry['step']}] {entry['text']}    # pid {pids}: {action.why}"
+        out.append(f"{terminal(line)}\n")
     if windows and history is not None:
         out.append(f"\nVersions of {history.package} the processes loaded (from dpkg.log):\n")
         for window in windows:

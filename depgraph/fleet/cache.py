@@ -66,7 +66,12 @@ class ResultCache:
     def key(self, host: Host) -> str:
         """The cache key of a host (reads the file unless its stat says it is unchanged)."""
         stamp = (host.size, host.mtime_ns, host.inode)
-        name = str(host.path)
+        text = str(host.path)
+        name: str | bytes = text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # not UTF-8 (PEP 383 surrogates): keyed by its bytes, a BLOB
+            name = os.fsencode(host.path)
         digest = None
         if self._index is not None:
             with contextlib.suppress(sqlite3.Error):

@@ -3,8 +3,8 @@
 A host is one file: a snapshot written by ``depgraph collect`` (a gzip tarball), a saved
 ``/var/lib/dpkg/status`` (deb822 paragraphs, deb-control(5)) or a saved ``dpkg -l`` (its
 ``Desired=`` header or ``ii  name  version`` lines, dpkg-query(1)). The kind is told from the first
-bytes, not the name. A folder stands for the files under it (recursively, sorted, hidden names and
-links skipped). The host's name is the file name without ``.tar.gz``, ``.status``, ``.txt``...
+bytes, not the name. A folder stands for the files under it (at any depth, sorted, hidden names and
+links skipped); a folder that cannot be listed is a host that fails with the reason. The host's name is the file name without ``.tar.gz``, ``.status``, ``.txt``...
 until a snapshot's manifest names the host.
 """
 
@@ -78,6 +78,8 @@ def describe(path: Path) -> Host:
             head = file.read(SNIFF_BYTES) or b""
     except InputError as error:
         reason = "not a regular file" if error.why is Why.NOT_REGULAR else error.reason
+        if error.why is Why.DIRECTORY:
+            reason = _unlistable(path)
         if error.why in (Why.MISSING, Why.OPEN):
             reason = f"cannot read: {error.detail}"
         return Host(path, Kind.UNREADABLE, host_name(path), reason=reason)
@@ -90,6 +92,16 @@ def describe(path: Path) -> Host:
 
 def _why(error: OSError) -> str:
     return f"cannot read: {error.strerror or error}"
+
+
+def _unlistable(path: Path) -> str:
+    """Why a folder given as a host is one: it could not be listed (:func:`expand`)."""
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as error:
+        return f"a folder that cannot be listed: {error.strerror or error}"
+    return "a folder, not a host file"
 
 
 def expand(paths: Sequence[Path]) -> Iterator[str]:
@@ -122,9 +134,33 @@ def _covers(before: str, folder: bool, file: str) -> bool:
 
 
 def _walk(folder: Path) -> Iterator[str]:
-    for directory, subdirectories, names in os.walk(folder):
-        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
-        for name in sorted(names):
-            path = os.path.join(directory, name)
-            if not name.startswith(".") and not os.path.islink(path):
-                yield path
+    """The files under ``folder``: its own, sorted, then each subfolder's in turn (os.walk's
+    order), with a stack rather than recursion, so that a tree 1,000 folders deep is walked like
+    any other. A folder that cannot be listed is given as it is: a host that fails with the
+    reason (:func:`describe`), not a crash and not a silent gap."""
+    stack = [str(folder)]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(
+                    (entry.name, _is_folder(entry))
+                    for entry in listing
+                    if not entry.name.startswith(".") and not entry.is_symlink()
+                )
+        except OSError:
+            yield directory
+            continue
+        for name, is_folder in entries:
+            if not is_folder:
+                yield os.path.join(directory, name)
+        stack.extend(
+            os.path.join(directory, name) for name, is_folder in reversed(entries) if is_folder
+        )
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from depgraph.fleet.summary import LEVELS
+from depgraph.formats.escape import csv_cell, markdown_cell, terminal
 from depgraph.risk import Level
 
 SCHEMA = "depgraph/fleet/v1"
@@ -41,6 +42,12 @@ _ROW_KEYS = (
 _ORDER = (
     "failed DESC, rank DESC, critical DESC, high DESC, medium DESC, low DESC, none DESC, host, path"
 )
+
+
+def _sortable(text: str) -> str:
+    """``text`` as SQLite can store it: a file name that is not UTF-8 (PEP 383 surrogates) with
+    U+FFFD for each stray byte (only the sort uses this column; the row keeps the name)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class FleetReport:
@@ -101,8 +108,8 @@ class FleetReport:
                 status == "failed",
                 _RANK[level] if level else 0,
                 *(counts[name] for name in LEVELS),
-                summary["host"],
-                summary["path"],
+                _sortable(summary["host"]),
+                _sortable(summary["path"]),
                 status,
                 bool(summary["restart"]),
                 json.dumps(row),
@@ -249,12 +256,21 @@ def _cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
+def _clean(rows: list[list[Any]], markdown: bool) -> list[list[Any]]:
+    """Table cells from the hosts' data, escaped for a terminal (and for a Markdown table)."""
+    cell = markdown_cell if markdown else terminal
+    return [[cell(x) if isinstance(x, str) else x for x in row] for row in rows]
+
+
 def _text(report: FleetReport, *, markdown: bool) -> str:
     from itertools import islice
 
-    from tabulate import tabulate
+    from tabulate import tabulate as tabulate_raw
 
     style = "github" if markdown else "simple"
+
+    def tabulate(rows: list[list[Any]], **options: Any) -> str:
+        return str(tabulate_raw(_clean(rows, markdown), **options))
 
     def heading(text: str) -> str:
         return f"## {text}" if markdown else text
@@ -262,7 +278,9 @@ def _text(report: FleetReport, *, markdown: bool) -> str:
     profile = report.profile
     parts = [
         ("# " if markdown else "")
-        + f"Fleet audit: {profile['id']} ({', '.join(profile['cves'])}), {report.hosts} hosts",
+        + terminal(
+            f"Fleet audit: {profile['id']} ({', '.join(profile['cves'])}), {report.hosts} hosts"
+        ),
         "",
         heading("Hosts, most at risk first"),
         tabulate(
@@ -329,17 +347,16 @@ def _csv(report: FleetReport, out: IO[str]) -> None:
     writer.writerow(CSV_COLUMNS)
     for row in report.rows():
         libraries = row["libraries"]
-        writer.writerow(
-            (
-                row["host"],
-                row["status"],
-                row["highest_risk"] or "",
-                *(row["counts"][name] for name in LEVELS[:4]),
-                " ".join(lib["package"] for lib in libraries),
-                " ".join(lib["version"] or "-" for lib in libraries) if libraries else "",
-                " ".join(lib["state"] for lib in libraries),
-                " ".join(row["restart"]),
-                row["path"],
-                row["reason"],
-            )
+        cells = (
+            row["host"],
+            row["status"],
+            row["highest_risk"] or "",
+            *(row["counts"][name] for name in LEVELS[:4]),
+            " ".join(lib["package"] for lib in libraries),
+            " ".join(lib["version"] or "-" for lib in libraries) if libraries else "",
+            " ".join(lib["state"] for lib in libraries),
+            " ".join(row["restart"]),
+            row["path"],
+            row["reason"],
         )
+        writer.writerow([csv_cell(x) if isinstance(x, str) else x for x in cells])

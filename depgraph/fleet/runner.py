@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 _LENGTH = struct.Struct("!I")
 KILL_WAIT_SECONDS = 5.0
+MAX_WAIT_SECONDS = 60.0
+"""The longest single wait for an answer (select(2) refuses a timeout of years); the deadline is
+checked again after each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ class HostRunner:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([descriptor], [], [], left)
+            ready, _, _ = select.select([descriptor], [], [], min(left, MAX_WAIT_SECONDS))
             if not ready:
                 continue
             chunk = os.read(descriptor, 1 << 16)
@@ -198,7 +201,7 @@ def _audit(task: HostTask) -> dict[str, Any]:
     diagnostics = Diagnostics(strict=not task.lenient)
     if task.kind == "snapshot":
         try:
-            snapshot = open_snapshot(path)
+            snapshot = open_snapshot(path, diagnostics)  # --lenient reads a truncated one
             missing = tuple(
                 f"not captured: {what} ({why})" for what, why in snapshot.manifest.missing
             )
@@ -222,8 +225,11 @@ def _serve(memory_mb: int, pure: bool) -> None:
 
     from depgraph.debian.backend import use_pure
 
-    if memory_mb > 0:
+    if memory_mb > 0:  # never above the limit this process inherited: that cannot be raised
         limit = memory_mb << 20
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if pure:
         use_pure()

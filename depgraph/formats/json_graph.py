@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from depgraph.formats.escape import json_text
 from depgraph.model import DependencyGraph
 
 SCHEMA = "depgraph/graph/v1"
@@ -70,4 +71,4 @@ def _role(graph: DependencyGraph, package: str) -> dict[str, Any]:
 
 def render_graph(graph: DependencyGraph) -> str:
     """Indented, key-stable JSON text."""
-    return json.dumps(graph_document(graph), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(graph_document(graph), indent=2, ensure_ascii=False) + "\n")

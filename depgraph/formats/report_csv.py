@@ -1,4 +1,7 @@
-"""The audit's ranked dependents as CSV (RFC 4180), one row per package, most at risk first."""
+"""The audit's ranked dependents as CSV (RFC 4180), one row per package, most at risk first.
+
+Each text cell goes through :func:`depgraph.formats.escape.csv_cell`: control characters escaped
+and a cell that a spreadsheet would take for a formula made text (OWASP "CSV Injection")."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import csv
 import io
 
 from depgraph.audit import AuditReport
+from depgraph.formats.escape import csv_cell
 from depgraph.formats.report_data import report_data
 from depgraph.remediation import Step
 
@@ -17,19 +21,18 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow((*COLUMNS, "risk", "score", "reason"))
     for entry in report_data(report, steps)["packages"]:
-        writer.writerow(
-            (
-                entry["package"],
-                entry["version"] or "",
-                entry["role"],
-                entry["component"],
-                entry["relation"],
-                " > ".join(entry["via"]),
-                " ".join(str(pid) for pid in entry["running"]),
-                " ".join(entry["listening"]),
-                entry["risk"]["level"],
-                entry["risk"]["score"],
-                "; ".join(entry["risk"]["reasons"]),
-            )
+        cells = (
+            entry["package"],
+            entry["version"] or "",
+            entry["role"],
+            entry["component"],
+            entry["relation"],
+            " > ".join(entry["via"]),
+            " ".join(str(pid) for pid in entry["running"]),
+            " ".join(entry["listening"]),
+            entry["risk"]["level"],
+            entry["risk"]["score"],
+            "; ".join(entry["risk"]["reasons"]),
         )
+        writer.writerow([csv_cell(x) if isinstance(x, str) else x for x in cells])
     return out.getvalue()

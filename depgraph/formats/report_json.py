@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from depgraph.audit import AuditReport
+from depgraph.formats.escape import json_text
 from depgraph.formats.report_data import report_data
 from depgraph.remediation import Step
 
 
 def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool = False) -> str:
-    return json.dumps(report_data(report, steps), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(report_data(report, steps), indent=2, ensure_ascii=False) + "\n")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from depgraph.audit import AuditReport
 from depgraph.formats import report_text
+from depgraph.formats.escape import block, markdown_cell
 from depgraph.remediation import Step
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell or a line: the package cell's own newline as a space, the data escaped."""
+    return markdown_cell(text.replace("\n", " "))
 
 
 def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool = False) -> str:
@@ -48,4 +50,4 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
             lines.extend(f"   - `{command}`" for command in step.commands)
     if report.runtime_note:
         lines += ["", f"_{report.runtime_note}_"]
-    return "\n".join(lines) + "\n"
+    return block("\n".join(lines) + "\n")  # what the cells above do not hold, escaped too

@@ -42,6 +42,7 @@ from urllib.parse import quote
 from depgraph import __version__
 from depgraph.audit import AuditReport, Dependent, vulnerable_component
 from depgraph.fixcheck import FixState, LibraryVerdict
+from depgraph.formats.escape import json_text
 from depgraph.model import Component, Role
 from depgraph.remediation import Step
 from depgraph.runtime.scan import ProcessExposure, Reason
@@ -266,4 +267,4 @@ def _now() -> datetime.datetime:
 
 def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool = False) -> str:
     """The document as indented JSON."""
-    return json.dumps(document(report, steps), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(document(report, steps), indent=2, ensure_ascii=False) + "\n")

@@ -9,6 +9,7 @@ from tabulate import tabulate
 
 from depgraph.audit import AuditReport
 from depgraph.formats import report_text
+from depgraph.formats.escape import block, terminal
 from depgraph.remediation import Step
 from depgraph.risk import Level
 
@@ -33,10 +34,10 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
                 (
                     shown,
                     report_text.package_cell(dependent),
-                    dependent.node.version or "-",
+                    terminal(dependent.node.version or "-"),
                     dependent.role.role.value,
                     report_text.running(dependent, report),
-                    dependent.risk.reasons[-1] if dependent.risk.reasons else "",
+                    terminal(dependent.risk.reasons[-1] if dependent.risk.reasons else ""),
                 )
             )
         table = tabulate(rows, headers=HEADERS, tablefmt="simple", maxcolwidths=list(WIDTHS))
@@ -62,6 +63,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
 def _wrap(line: str) -> list[str]:
     """80 columns, continuation lines indented past the line's own indent (commands are kept
     whole: a wrapped command cannot be pasted)."""
+    line = block(line)  # the data in it escaped (report_text escapes the fields themselves)
     stripped = line.lstrip()
     indent = line[: len(line) - len(stripped)]
     if len(line) <= WIDTH or stripped.startswith("$ "):

@@ -1,4 +1,9 @@
-"""Pieces of the audit report as text, shared by the table (terminal) and Markdown formats."""
+"""Pieces of the audit report as text, shared by the table (terminal) and Markdown formats.
+
+Each line is escaped for a terminal (:mod:`depgraph.formats.escape`): package fields, profile
+titles, process names and paths come from the audited files, and a newline or an ``ESC`` in them
+must not forge a line of the report or reach the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 
 from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
+from depgraph.formats.escape import terminal
 from depgraph.remediation import Step
 from depgraph.risk import FIXED_COPY
 from depgraph.runtime.scan import unreadable_sentence
@@ -21,7 +27,7 @@ def shown(path: str) -> str:
 
 def title(report: AuditReport) -> str:
     profile = report.profile
-    return f"{profile.title} ({', '.join(profile.cves)}) in {report.source}"
+    return terminal(f"{profile.title} ({', '.join(profile.cves)}) in {report.source}")
 
 
 def library_lines(report: AuditReport) -> list[str]:
@@ -52,7 +58,7 @@ def library_lines(report: AuditReport) -> list[str]:
         lines.append(
             f"None of {names} is installed: nothing here is exposed through it.{_family_hint(report)}"
         )
-    return lines
+    return [terminal(line) for line in lines]
 
 
 def _family_hint(report: AuditReport) -> str:
@@ -108,7 +114,7 @@ def process_lines(report: AuditReport) -> list[str]:
                 f"{process.reason.value}{f'; {copy.describe()}' if copy else ''}; "
                 f"listening {listening}"
             )
-    return lines
+    return [terminal(line) for line in lines]
 
 
 def process_heading(report: AuditReport) -> str:
@@ -127,16 +133,16 @@ def unreadable_line(report: AuditReport) -> str:
     """``1 process could not be read: pid 1 (...): the view is partial``, or empty: shown on its
     own, not under a heading that says they still run the old library (nothing says they do)."""
     unreadable = unreadable_sentence(report.runtime)
-    return f"{unreadable}: the view is partial" if unreadable else ""
+    return terminal(f"{unreadable}: the view is partial") if unreadable else ""
 
 
 def package_cell(dependent: Dependent) -> str:
     node = dependent.node
     if node.direct:
-        return node.package
+        return terminal(node.package)
     hops = node.path[1:-1]
     more = f" +{len(hops) - 1}" if len(hops) > 1 else ""
-    return f"{node.package}\n> {hops[0]}{more}"
+    return f"{terminal(node.package)}\n> {terminal(hops[0])}{more}"
 
 
 def plan_lines(steps: tuple[Step, ...]) -> list[str]:
@@ -144,7 +150,7 @@ def plan_lines(steps: tuple[Step, ...]) -> list[str]:
     for number, step in enumerate(steps, 1):
         lines.append(f"{number}. [{step.step}] {step.text}")
         lines.extend(f"     $ {command}" for command in step.commands)
-    return lines
+    return [terminal(line) for line in lines]
 
 
 def summary_line(report: AuditReport) -> str:
@@ -160,7 +166,7 @@ def summary_line(report: AuditReport) -> str:
     affected = "AFFECTED" if report.affected else _unaffected(report, partial)
     if any(v.state is FixState.UNKNOWN for v in report.libraries):
         affected = "UNKNOWN (could not tell)"
-    return (
+    return terminal(
         f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
         f"{shown if count else 'no dependents'}{_stray(report)}{tail}"
     )

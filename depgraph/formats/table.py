@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from depgraph.formats.escape import block
 from depgraph.model import DependencyGraph, Edge
 
 
@@ -33,4 +34,4 @@ def render_graph(graph: DependencyGraph) -> str:
             )
         )
     headers = ("package", "version", "role", "depth", "relation", "path to target")
-    return tabulate(rows, headers=headers, tablefmt="simple") + "\n"
+    return block(tabulate(rows, headers=headers, tablefmt="simple") + "\n")  # data escaped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from depgraph.formats.escape import block
 from depgraph.model import DependencyGraph, Node
 
 
@@ -21,7 +22,7 @@ def render_graph(graph: DependencyGraph) -> str:
         if node.depth == 0:
             lines.append(f"{node.package} {node.version or ''}".rstrip())
             _draw(node.package, children, "", lines)
-    return "\n".join(lines) + "\n"
+    return block("\n".join(lines) + "\n")  # versions and names from the data, escaped
 
 
 def _draw(

@@ -1,10 +1,14 @@
-"""Profiles as text and JSON, for ``depgraph profiles`` (JSON schema ``depgraph/profiles/v1``)."""
+"""Profiles as text and JSON, for ``depgraph profiles`` (JSON schema ``depgraph/profiles/v1``).
+
+A profile is a TOML file anyone may write: its text is escaped for a terminal, line by line
+(:func:`depgraph.formats.escape.terminal`), so a title with a newline or an ``ESC`` forges nothing."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
+from depgraph.formats.escape import terminal
 from depgraph.profiles.loader import Profile
 
 SCHEMA = "depgraph/profiles/v1"
@@ -47,8 +51,11 @@ def render_list(profiles: Sequence[Profile], output: str) -> str:
     if output == "json":
         document = {"schema": SCHEMA, "profiles": [profile_json(p) for p in profiles]}
         return json.dumps(document, indent=2) + "\n"
-    rows = [("PROFILE", "CVES", "LIBRARIES", "TITLE")]
-    rows += [(p.id, " ".join(p.cves), " ".join(p.libraries), p.title) for p in profiles]
+    rows: list[tuple[str, ...]] = [("PROFILE", "CVES", "LIBRARIES", "TITLE")]
+    rows += [
+        tuple(terminal(cell) for cell in (p.id, " ".join(p.cves), " ".join(p.libraries), p.title))
+        for p in profiles
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "".join(
         f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}\n"
@@ -80,4 +87,4 @@ def render_details(profile: Profile, output: str) -> str:
         out.append(f"  {number}. {step.step}: {step.text}")
     for reference in profile.references:
         out.append(f"  see {reference}")
-    return "\n".join(out) + "\n"
+    return "".join(terminal(line) + "\n" for line in out)

@@ -22,12 +22,16 @@ from typing import NewType
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.errors import DepgraphError
+from depgraph.profiles.schema import (
+    SchemaError,
+    locate,
+    package_problem,
+    validate,
+    version_problem,
+)
 
 CveId = NewType("CveId", str)
 """``CVE-YYYY-NNNN``, upper case."""
-
-COMPONENTS = ("libssl", "libcrypto", "any")
-"""Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
 
 ANY_RELEASE = "*"
 """A fixed version that holds for every release (``--fixed-version`` of an ad-hoc profile)."""
@@ -245,125 +249,82 @@ def parse_profile(data: bytes, where: str) -> Profile:
         raise ProfileError(where, f"not a usable TOML file: {error}") from None
     except RecursionError:  # tomllib recurses per level of nested arrays and inline tables
         raise ProfileError(where, "nests arrays or tables too deeply") from None
+    try:
+        validate(table)
+    except SchemaError as error:
+        at = locate(data.decode("utf-8"), error.key)
+        raise ProfileError(where if at is None else f"{where}:{at}", str(error)) from None
     return _profile(table, where)
 
 
 def _profile(table: Mapping[str, object], where: str) -> Profile:
-    reader = _Reader(table, where)
-    cves: list[CveId] = []
-    for cve in reader.strings("cves", required=True):
-        try:
-            cves.append(CveId(normalise_cve(cve)))
-        except ValueError as error:
-            raise ProfileError(where, f"cves: {error}") from None
-    component = reader.string("component") or "any"
-    if component not in COMPONENTS:
-        raise ProfileError(where, f"component must be one of {', '.join(COMPONENTS)}")
+    """The profile of a document :func:`~depgraph.profiles.schema.validate` accepted."""
+    top = _Reader(table)
     disclosed = table.get("disclosed")
-    if disclosed is not None and not isinstance(disclosed, datetime.date):
-        raise ProfileError(where, "disclosed must be a TOML date (2014-04-07)")
-    affected = []
-    for number, item in enumerate(reader.tables("affected"), start=1):
-        entry = _Reader(item, f"{where}: affected #{number}")
-        introduced = entry.version("introduced", required=True)
-        assert introduced is not None
-        fixed, last = entry.version("fixed"), entry.version("last_affected")
-        if fixed is not None and last is not None:
-            raise ProfileError(entry.where, "give either fixed or last_affected, not both")
-        affected.append(AffectedRange(introduced, fixed, last))
-    fixed_versions = []
-    for number, item in enumerate(reader.tables("fixed"), start=1):
-        entry = _Reader(item, f"{where}: fixed #{number}")
-        version = entry.version("version", required=True)
-        assert version is not None
-        fixed_versions.append(
-            FixedVersion(
-                distribution=entry.string("distribution", required=True).lower(),
-                release=entry.string("release", required=True).lower(),
-                version=version,
-                source=entry.string("source"),
-            )
-        )
-    remediation = []
-    for number, item in enumerate(reader.tables("remediation"), start=1):
-        entry = _Reader(item, f"{where}: remediation #{number}")
-        remediation.append(
-            Remediation(entry.string("step", required=True), entry.string("text", required=True))
-        )
-    exposures = []
-    for number, item in enumerate(reader.tables("exposure"), start=1):
-        entry = _Reader(item, f"{where}: exposure #{number}")
-        exposures.append(
-            Exposure(
-                entry.string("package", required=True),
-                entry.strings("via"),
-                entry.string("why"),
-            )
-        )
+    assert disclosed is None or isinstance(disclosed, datetime.date)
     return Profile(
-        id=reader.string("id", required=True),
-        title=reader.string("title", required=True),
-        cves=tuple(cves),
-        libraries=reader.strings("libraries", required=True),
-        component=component,
-        source_package=reader.string("source_package") or None,
-        affected=tuple(affected),
-        fixed=tuple(fixed_versions),
+        id=top.text("id"),
+        title=top.text("title"),
+        cves=tuple(CveId(normalise_cve(cve)) for cve in top.texts("cves")),
+        libraries=top.texts("libraries"),
+        component=top.optional("component") or "any",
+        source_package=top.optional("source_package"),
+        affected=tuple(
+            AffectedRange(
+                entry.text("introduced"), entry.optional("fixed"), entry.optional("last_affected")
+            )
+            for entry in top.tables("affected")
+        ),
+        fixed=tuple(
+            FixedVersion(
+                distribution=entry.text("distribution").lower(),
+                release=entry.text("release").lower(),
+                version=entry.text("version"),
+                source=entry.optional("source") or "",
+            )
+            for entry in top.tables("fixed")
+        ),
         disclosed=disclosed,
-        remediation=tuple(remediation),
-        exposures=tuple(exposures),
-        references=reader.strings("references"),
-        upstream_changes=reader.string("upstream_changes") or None,
+        remediation=tuple(
+            Remediation(entry.text("step"), entry.text("text"))
+            for entry in top.tables("remediation")
+        ),
+        exposures=tuple(
+            Exposure(entry.text("package"), entry.texts("via"), entry.optional("why") or "")
+            for entry in top.tables("exposure")
+        ),
+        references=top.texts("references"),
+        upstream_changes=top.optional("upstream_changes"),
         origin=where,
     )
 
 
 class _Reader:
-    """Typed access to one TOML table, with errors naming the profile and the key."""
+    """Typed access to one table of a validated profile (the schema has checked every value)."""
 
-    def __init__(self, table: object, where: str) -> None:
-        if not isinstance(table, Mapping):
-            raise ProfileError(where, "expected a table")
+    def __init__(self, table: object) -> None:
+        assert isinstance(table, Mapping)
         self.table: Mapping[str, object] = table
-        self.where = where
 
-    def string(self, key: str, *, required: bool = False) -> str:
+    def optional(self, key: str) -> str | None:
         value = self.table.get(key)
-        if value is None:
-            if required:
-                raise ProfileError(self.where, f"{key} is missing")
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise ProfileError(self.where, f"{key} must be a non-empty string")
+        assert value is None or isinstance(value, str)
         return value
 
-    def strings(self, key: str, *, required: bool = False) -> tuple[str, ...]:
-        value = self.table.get(key)
-        if value is None:
-            if required:
-                raise ProfileError(self.where, f"{key} is missing")
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ProfileError(self.where, f"{key} must be a list of strings")
-        if required and not value:
-            raise ProfileError(self.where, f"{key} must not be empty")
-        return tuple(str(v) for v in value)
+    def text(self, key: str) -> str:
+        value = self.optional(key)
+        assert value is not None
+        return value
 
-    def tables(self, key: str) -> tuple[object, ...]:
+    def texts(self, key: str) -> tuple[str, ...]:
         value = self.table.get(key, [])
-        if not isinstance(value, list):
-            raise ProfileError(self.where, f"{key} must be an array of tables ([[{key}]])")
-        return tuple(value)
+        assert isinstance(value, list)
+        return tuple(str(item) for item in value)
 
-    def version(self, key: str, *, required: bool = False) -> str | None:
-        value = self.string(key, required=required)
-        if not value:
-            return None
-        try:
-            split(value)
-        except ValueError:
-            raise ProfileError(self.where, f"{key}: {value!r} is not a Debian version") from None
-        return value
+    def tables(self, key: str) -> tuple[_Reader, ...]:
+        value = self.table.get(key, [])
+        assert isinstance(value, list)
+        return tuple(_Reader(item) for item in value)
 
 
 AFFECTED_OPERATORS = {">=": "introduced", "=": "exactly", "<<": "fixed", "<": "fixed", "<=": "last"}
@@ -393,10 +354,9 @@ def parse_affected(spec: str, where: str = "--affected") -> AffectedRange:
             raise ProfileError(
                 where, f"'{operator}' is not taken: give the first affected version with '>='"
             )
-        try:
-            split(version)
-        except ValueError:
-            raise ProfileError(where, f"{version!r} is not a Debian version") from None
+        problem = version_problem(version)
+        if problem is not None:
+            raise ProfileError(where, problem)
         kind = AFFECTED_OPERATORS[operator]
         if kind in ("introduced", "exactly"):
             if lower is not None:
@@ -430,14 +390,14 @@ def adhoc_profile(
         cve_id = CveId(normalise_cve(cve))
     except ValueError as error:
         raise ProfileError("--cve", str(error)) from None
+    problem = package_problem(library)
+    if problem is not None:
+        raise ProfileError("--library", problem)
     fixed: tuple[FixedVersion, ...] = ()
     if fixed_version is not None:
-        try:
-            split(fixed_version)
-        except ValueError:
-            raise ProfileError(
-                "--fixed-version", f"{fixed_version!r} is not a Debian version"
-            ) from None
+        problem = version_problem(fixed_version)
+        if problem is not None:
+            raise ProfileError("--fixed-version", problem)
         fixed = (FixedVersion(ANY_RELEASE, ANY_RELEASE, fixed_version, "--fixed-version"),)
     ranges = tuple(parse_affected(spec) for spec in affected)
     known = tuple(

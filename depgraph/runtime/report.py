@@ -9,6 +9,7 @@ is laid out here rather than with tabulate, whose import alone costs more than a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -119,30 +120,55 @@ def restart_json(
     actions: tuple[Action, ...],
     warnings: list[str],
     extra: dict[str, Any],
-) -> str:
-    """The whole ``depgraph restart --format json`` document."""
+) -> Iterator[str]:
+    """The whole ``depgraph restart --format json`` document, in pieces: the text of
+    ``json.dumps(document, indent=2)``, each process and action encoded when it is written (a
+    million mappings would otherwise be a gigabyte of text held at once)."""
+    library = extra.pop("library")
+    fields: list[tuple[str, Any]] = [
+        ("schema", RESTART_SCHEMA),
+        ("source", extra.pop("source")),
+        ("library", library),
+        ("partial", bool(scan and scan.partial)),
+        ("scanned", scan.scanned if scan else 0),
+        (
+            "unreadable",
+            [{"pid": pid, "command": name} for pid, name in scan.unreadable] if scan else [],
+        ),
+        ("processes", (process_entry(p) for p in scan.processes) if scan else iter(())),
+        ("actions", (action_entry(a) for a in actions)),
+        *extra.items(),
+        ("warnings", warnings),
+    ]
+    return _json_pieces(fields)
+
+
+def _json_pieces(fields: list[tuple[str, Any]]) -> Iterator[str]:
+    """A JSON object as ``json.dumps(..., indent=2)`` writes it, with each value that is an
+    iterator written as a list, one item at a time."""
     import json
 
-    library = extra.pop("library")
-    document: dict[str, Any] = {
-        "schema": RESTART_SCHEMA,
-        "source": extra.pop("source"),
-        "library": library,
-        "partial": bool(scan and scan.partial),
-        "scanned": scan.scanned if scan else 0,
-        "unreadable": [{"pid": pid, "command": name} for pid, name in scan.unreadable]
-        if scan
-        else [],
-        "processes": [process_entry(p) for p in scan.processes] if scan else [],
-        "actions": [action_entry(a) for a in actions],
-        **extra,
-        "warnings": warnings,
-    }
-    return json.dumps(document, indent=2) + "\n"
+    yield "{"
+    for n, (key, value) in enumerate(fields):
+        yield ("," if n else "") + "\n  " + json.dumps(key) + ": "
+        if isinstance(value, Iterator):
+            empty = True
+            for item in value:
+                text = json.dumps(item, indent=2).replace("\n", "\n    ")
+                yield ("[" if empty else ",") + "\n    " + text
+                empty = False
+            yield "[]" if empty else "\n  ]"
+        else:
+            yield json.dumps(value, indent=2).replace("\n", "\n  ")
+    yield "\n}\n"
 
 
 def columns(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
-    """A plain table: columns padded to their widest cell, two spaces apart."""
+    """A plain table: columns padded to their widest cell, two spaces apart; each cell escaped
+    for a terminal (process names and paths come from the audited system: formats/escape.py)."""
+    from depgraph.formats.escape import terminal
+
+    rows = [tuple(terminal(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()

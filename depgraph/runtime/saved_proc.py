@@ -21,19 +21,23 @@ recorded at collection time: the answer is the host's at that moment.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from depgraph.errors import DepgraphError
+from depgraph.model import Evidence
 from depgraph.runtime.cgroup import Placement, placement
 from depgraph.runtime.library import LibraryFiles
-from depgraph.runtime.maps import Mapping, MappingState, library_mappings, mapping_state
+from depgraph.runtime.maps import NOT_FILES, Mapping, MappingState, mapping_state, parse_line
 from depgraph.runtime.owners import Owners
 from depgraph.runtime.scan import (
     _RANK,
     ProcessExposure,
     RuntimeScan,
+    _Kept,
     _state_reason,
+    _text_lines,
     process_evidence,
 )
 from depgraph.runtime.sockets import TABLES, Listener, parse_table
@@ -50,11 +54,16 @@ def _text(path: Path) -> str | None:
 
 
 def _number(path: Path) -> int | None:
+    """A saved number (``btime``, ``clk_tck``, ``uid``, ``scanned``), None when it is not one of
+    at most 20 ASCII digits: a 4,000-digit ``btime`` would overflow the start time's float."""
     text = _text(path)
-    try:
-        return int(text.strip()) if text is not None else None
-    except ValueError:
+    if text is None or not _decimal(text.strip()):
         return None
+    return int(text.strip())
+
+
+LATEST_START = 253402300799.0
+"""9999-12-31T23:59:59Z: a later start time (a hostile ``btime`` or ``starttime``) is unknown."""
 
 
 def _decimal(text: str) -> bool:
@@ -96,18 +105,24 @@ def _map_files(text: str) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def _maps(text: str) -> tuple[str, dict[int, int]]:
-    """The saved lines as one maps text, and each line's number in the process's whole maps."""
-    lines = []
-    numbers = {}
-    for index, line in enumerate(text.splitlines(), 1):
+def _mappings(text: str, library: LibraryFiles) -> Iterator[Mapping]:
+    """The library's mappings in the saved lines (``grep -n``'s ``N:`` kept as the line number),
+    one line at a time: a hostile snapshot's maps may hold millions of lines."""
+    needles = [needle.decode() for needle in library.needles]
+    any_line = "" in needles  # a pattern such as "*" that any line may match
+    for index, line in _text_lines(text):
         number, colon, rest = line.partition(":")
         if colon and _decimal(number):
-            numbers[index] = int(number)
-            lines.append(rest)
-        else:
-            lines.append(line)
-    return "\n".join(lines), numbers
+            index, line = int(number), rest
+        if not any_line and not any(needle in line for needle in needles):
+            continue
+        parsed = parse_line(line)
+        if parsed is None:
+            continue
+        address, device, inode, path, deleted = parsed
+        if path.startswith(NOT_FILES) or not library.matches(path):
+            continue
+        yield Mapping(path, device, inode, deleted, address, index)
 
 
 def _state(
@@ -127,6 +142,30 @@ def _state(
         # what the live scan reads from map_files when the maps line's device is not stat's
         mapping = replace(mapping, device=f"{exact[0]:x}:{exact[1]:x}", inode=exact[2])
     return mapping_state(mapping, current[:3], modified=current[3], started=started)
+
+
+def _judge(
+    identities: dict[str, _Identity | str],
+    exact: dict[str, tuple[int, int, int]],
+    started: float | None,
+) -> Callable[[Mapping], MappingState]:
+    """How one process's mappings are judged, from the identities saved with it."""
+
+    def state(mapping: Mapping) -> MappingState:
+        return _state(mapping, identities.get(mapping.path), exact.get(mapping.address), started)
+
+    return state
+
+
+def _ranking(
+    state: Callable[[Mapping], MappingState],
+) -> Callable[[Mapping], tuple[int, bool, str]]:
+    """Worst first: deleted, replaced, unknown, current; libssl before the others; by path."""
+
+    def rank(mapping: Mapping) -> tuple[int, bool, str]:
+        return (_RANK[state(mapping)], "libssl" not in mapping.path, mapping.path)
+
+    return rank
 
 
 def _listeners(directory: Path) -> tuple[Listener, ...] | None:
@@ -161,6 +200,7 @@ def scan_saved(
     boot = _number(proc / "btime")
     ticks = _number(proc / "clk_tck") or 100
     found: list[ProcessExposure] = []
+    incomplete: list[tuple[int, str]] = []
     try:
         entries = sorted(int(name) for name in os.listdir(proc) if _decimal(name))
     except OSError:
@@ -168,29 +208,35 @@ def scan_saved(
     for pid in entries:
         directory = proc / str(pid)
         maps_text = _text(directory / "maps")
+        if maps_text is None:
+            continue
         stat = _text(directory / "stat")
-        if maps_text is None or stat is None:
-            continue
-        body, numbers = _maps(maps_text)
-        mappings = library_mappings(body, library)
-        if not mappings:
-            continue
-        mappings = tuple(replace(m, line=numbers.get(m.line, m.line)) for m in mappings)
-        head, _, tail = stat.rpartition(")")
-        command, rest = head.partition("(")[2], tail.split()
+        command, rest = "", []
+        if stat is not None:
+            head, _, tail = stat.rpartition(")")
+            command, rest = head.partition("(")[2], tail.split()
         started = None
         if boot is not None and len(rest) > 19 and _decimal(rest[19]):
             started = boot + int(rest[19]) / ticks
+            if not 0 <= started <= LATEST_START:
+                started = None
         identities = _identities(_text(directory / "files") or "")
         exact = _map_files(_text(directory / "map_files") or "")
-        judged = [
-            (_state(m, identities.get(m.path), exact.get(m.address), started), m) for m in mappings
-        ]
-        judged.sort(key=lambda pair: (_RANK[pair[0]], "libssl" not in pair[1].path, pair[1].path))
-        ordered = tuple(m for _, m in judged)
-        states = tuple(s for s, _ in judged)
+
+        state = _judge(identities, exact, started)
+        kept = _Kept(_ranking(state))
+        for mapping in _mappings(maps_text, library):
+            kept.add(mapping)
+        if not kept.seen:
+            continue
+        ordered, more = kept.worst()
+        states = tuple(state(m) for m in ordered)
         exe = _text(directory / "exe")
         exe = exe.strip("\n") if exe else None
+        if stat is None:
+            # the collection stopped between the maps and the stat: it still maps the library,
+            # with its start time (and the version of an old copy) unknown; the view is partial
+            incomplete.append((pid, (exe or "").removesuffix(" (deleted)").rsplit("/", 1)[-1]))
         exe_deleted = False
         if exe is not None and exe.endswith(" (deleted)"):
             exe, exe_deleted = exe[: -len(" (deleted)")], True
@@ -199,6 +245,15 @@ def scan_saved(
         listening = _listeners(directory)
         shown = f"{source}:{proc.name}/{pid}"
         evidence = process_evidence(shown, ordered, states, where, listening)
+        if more:
+            evidence += (
+                Evidence(
+                    "proc-maps",
+                    f"and {more} more mapped files of the library, not listed (the "
+                    f"{len(ordered)} worst are)",
+                    path=f"{shown}/maps",
+                ),
+            )
         found.append(
             ProcessExposure(
                 pid=pid,
@@ -232,5 +287,11 @@ def scan_saved(
             unreadable.append((int(number), name))
     scanned = _number(proc / "scanned") or len(entries)
     return RuntimeScan(
-        library, tuple(found), scanned + len(unreadable), tuple(unreadable), source, True
+        library,
+        tuple(found),
+        scanned + len(unreadable),
+        tuple(unreadable),
+        source,
+        True,
+        incomplete=tuple(incomplete),
     )

@@ -20,6 +20,7 @@ import enum
 import errno
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,11 +153,15 @@ class RuntimeScan:
     """The errno of each ``unreadable`` process's maps (parallel; empty for saved views)."""
     privilege: str = ""
     """``root``, ``root without CAP_SYS_PTRACE`` or ``not root`` (a live scan; else empty)."""
+    incomplete: tuple[tuple[int, str], ...] = ()
+    """Processes counted (they are in ``processes``) though not all of their files could be read:
+    a snapshot with a process's maps but not its ``stat`` (a collection cut short), so its start
+    time, and with it the version of an old copy, is unknown. pid and name."""
 
     @property
     def partial(self) -> bool:
-        """Some processes could not be read."""
-        return bool(self.unreadable)
+        """Some processes could not be read, or not fully."""
+        return bool(self.unreadable or self.incomplete)
 
     @property
     def to_restart(self) -> tuple[ProcessExposure, ...]:
@@ -424,14 +429,48 @@ def unreadable_count(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> int:
     return len({pid for scan in scans for pid, _ in scan.unreadable})
 
 
-def unreadable_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
-    """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``;
-    empty when every process was read."""
+def unreadable_sentence(
+    scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10, *, incomplete: bool = True
+) -> str:
+    """``1 process could not be read: pid 1 (process_api): permission denied even as root (...)``,
+    followed (unless ``incomplete`` is false) by :func:`incomplete_sentence`; empty when every
+    process was read whole."""
     count = unreadable_count(scans)
-    if not count:
+    parts = []
+    if count:
+        noun = "process" if count == 1 else "processes"
+        parts.append(f"{count} {noun} could not be read: {unreadable_words(scans, shown)}")
+    if incomplete and incomplete_count(scans):
+        parts.append(incomplete_sentence(scans, shown))
+    return "; ".join(parts)
+
+
+def _incomplete(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> dict[int, str]:
+    return {pid: name for scan in scans for pid, name in scan.incomplete}
+
+
+def incomplete_count(scans: list[RuntimeScan] | tuple[RuntimeScan, ...]) -> int:
+    """How many processes were counted though not fully read, each pid once."""
+    return len(_incomplete(scans))
+
+
+def incomplete_sentence(scans: list[RuntimeScan] | tuple[RuntimeScan, ...], shown: int = 10) -> str:
+    """``1 process could not be fully read: pid 7 (nginx): its stat was not saved, so its start
+    time is unknown``; empty when none."""
+    seen = _incomplete(scans)
+    if not seen:
         return ""
-    noun = "process" if count == 1 else "processes"
-    return f"{count} {noun} could not be read: {unreadable_words(scans, shown)}"
+    words = ", ".join(
+        f"pid {pid} ({name})" if name else f"pid {pid}" for pid, name in list(seen.items())[:shown]
+    )
+    more = len(seen) - shown
+    words += f" and {more} more" if more > 0 else ""
+    one = len(seen) == 1
+    noun, its, is_ = ("process", "its", "is") if one else ("processes", "their", "are")
+    return (
+        f"{len(seen)} {noun} could not be fully read: {words}: {its} stat was not saved, so "
+        f"{its} start time {is_} unknown"
+    )
 
 
 def _why_unreadable(scan: RuntimeScan, code: int | None) -> str:
@@ -567,7 +606,7 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
         raise SourceError(path, "binary data, not saved /proc/PID/maps text")
     text = data.decode("utf-8", errors=errors)
     first = 0
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in _text_lines(text):  # one line at a time: stops at the first maps line
         if not line.strip():
             continue
         first = first or number
@@ -580,41 +619,117 @@ def read_maps_text(path: Path, errors: str = "surrogateescape") -> str:
     return text
 
 
+MAX_MAPPINGS = 50
+"""Per process of a saved maps file, the worst mappings kept and reported; the others are counted
+(a process maps a handful of the library's files; a hostile file may name a million)."""
+
+
+def _text_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The lines of ``text`` with their numbers, one at a time (no list of a million strings)."""
+    start, number, size = 0, 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end == -1:
+            end = size
+        number += 1
+        yield number, text[start:end].rstrip("\r")
+        start = end + 1
+
+
+class _Kept:
+    """One process's mappings of the library, its worst :data:`MAX_MAPPINGS` kept."""
+
+    __slots__ = ("kept", "rank", "seen")
+
+    def __init__(self, rank: Callable[[Mapping], tuple[int, bool, str]] | None = None) -> None:
+        self.kept: dict[tuple[str, str, int], Mapping] = {}
+        self.seen: set[tuple[str, str, int]] = set()
+        self.rank = rank or _saved_rank
+
+    def add(self, mapping: Mapping) -> None:
+        key = (mapping.path, mapping.device, mapping.inode)
+        if key in self.seen:
+            return  # another segment of a file already counted
+        self.seen.add(key)
+        self.kept[key] = mapping
+        if len(self.kept) > 2 * MAX_MAPPINGS:  # sorted now and then: n log N, not n log n
+            worst = sorted(self.kept.items(), key=lambda item: self.rank(item[1]))
+            self.kept = dict(worst[:MAX_MAPPINGS])
+
+    def worst(self) -> tuple[tuple[Mapping, ...], int]:
+        """The worst mappings, worst first, and how many more there were."""
+        ordered = sorted(self.kept.values(), key=self.rank)[:MAX_MAPPINGS]
+        return tuple(ordered), len(self.seen) - len(ordered)
+
+
+def _saved_state(mapping: Mapping) -> MappingState:
+    return MappingState.DELETED if mapping.deleted else MappingState.UNKNOWN
+
+
+def _saved_rank(mapping: Mapping) -> tuple[int, bool, str]:
+    return (_RANK[_saved_state(mapping)], "libssl" not in mapping.path, mapping.path)
+
+
 def scan_maps_file(
     library: LibraryFiles, path: Path, text: str, *, installed_vulnerable: bool | None = None
 ) -> RuntimeScan:
-    """The library's mappings in saved maps text.
+    """The library's mappings in saved maps text, in one pass over its lines.
 
     Lines may carry grep's ``/proc/PID/maps:`` prefix (the advice's one-liner over many files);
     a bare maps file (one process, pid unknown) is reported as pid 0. Nothing but the mappings can
     be known from such a file, and whether a mapping that is not marked deleted is stale cannot be
-    told without the system it came from.
+    told without the system it came from. Each process keeps its :data:`MAX_MAPPINGS` worst
+    mappings; its evidence counts the others.
     """
-    by_pid: dict[int, list[tuple[int, str]]] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        match = re.match(_GREP_PREFIX, line)
+    from depgraph.runtime.maps import NOT_FILES, parse_line
+
+    needles = [needle.decode() for needle in library.needles]
+    any_line = "" in needles  # a pattern such as "*" that any line may match
+    prefix = re.compile(_GREP_PREFIX)
+    pids: set[int] = set()
+    found: dict[int, _Kept] = {}
+    for number, line in _text_lines(text):
+        match = prefix.match(line)
         pid = 0
         if match:
             pid = int(match.group(1) or match.group(2))
             line = line[match.end() :]
-        by_pid.setdefault(pid, []).append((number, line))
-    processes = []
-    for pid, lines in sorted(by_pid.items()):
-        body = "\n".join(line for _, line in lines)
-        mappings = library_mappings(body, library)
-        if not mappings:
+        pids.add(pid)
+        if not any_line and not any(needle in line for needle in needles):
             continue
-        numbers = [number for number, _ in lines]
-        mappings = tuple(replace(m, line=numbers[m.line - 1]) for m in mappings)
-        states = tuple(
-            MappingState.DELETED if m.deleted else MappingState.UNKNOWN for m in mappings
-        )
-        order = sorted(
-            range(len(mappings)),
-            key=lambda i: (_RANK[states[i]], "libssl" not in mappings[i].path, mappings[i].path),
-        )
-        ordered = tuple(mappings[i] for i in order)
-        ordered_states = tuple(states[i] for i in order)
+        parsed = parse_line(line)
+        if parsed is None:
+            continue
+        address, device, inode, mapped, deleted = parsed
+        if mapped.startswith(NOT_FILES) or not library.matches(mapped):
+            continue
+        kept = found.get(pid)
+        if kept is None:
+            kept = found[pid] = _Kept()
+        kept.add(Mapping(mapped, device, inode, deleted, address, number))
+    processes = []
+    for pid, kept in sorted(found.items()):
+        ordered, more = kept.worst()
+        states = tuple(_saved_state(m) for m in ordered)
+        evidence = [
+            Evidence(
+                "proc-maps",
+                f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} "
+                f"inode {m.inode}: {state.value}",
+                path=str(path),
+                line=m.line,
+            )
+            for m, state in zip(ordered, states, strict=True)
+        ]
+        if more:
+            evidence.append(
+                Evidence(
+                    "proc-maps",
+                    f"and {more} more mapped files of the library, not listed (the "
+                    f"{len(ordered)} worst are)",
+                    path=str(path),
+                )
+            )
         processes.append(
             ProcessExposure(
                 pid=pid,
@@ -625,26 +740,17 @@ def scan_maps_file(
                 started=None,
                 placement=None,
                 mappings=ordered,
-                states=ordered_states,
-                reason=_state_reason(ordered_states, installed_vulnerable),
+                states=states,
+                reason=_state_reason(states, installed_vulnerable),
                 listening=None,
-                evidence=tuple(
-                    Evidence(
-                        "proc-maps",
-                        f"{m.path}{' (deleted)' if m.deleted else ''} dev {m.device} "
-                        f"inode {m.inode}: {state.value}",
-                        path=str(path),
-                        line=m.line,
-                    )
-                    for m, state in zip(ordered, ordered_states, strict=True)
-                ),
+                evidence=tuple(evidence),
             )
         )
     notes = (
         f"{path} is saved maps text: it shows only the processes whoever saved it could read, "
         "and no executables, units or sockets",
     )
-    return RuntimeScan(library, tuple(processes), len(by_pid), (), str(path), False, notes)
+    return RuntimeScan(library, tuple(processes), len(pids), (), str(path), False, notes)
 
 
 def process_evidence(

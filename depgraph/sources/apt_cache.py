@@ -20,8 +20,10 @@ from typing import Any
 
 from depgraph.cachedir import cache_dir
 from depgraph.debian.backend import apt_pkg
+from depgraph.diagnostics import Diagnostics
 from depgraph.errors import SourceError
 from depgraph.model import APT_KINDS, Origin, Package, Relation, RelationKind, ReverseRelation
+from depgraph.sources.dpkg_status import duplicate_records
 
 _OPERATORS = {"<": "<<", ">": ">>", "<=": "<=", ">=": ">=", "=": "=", "": None}
 _SELECTIONS = {0: "unknown", 1: "install", 2: "hold", 3: "deinstall", 4: "purge"}
@@ -58,7 +60,13 @@ class AptIndex:
 
     backend = "python-apt"
 
-    def __init__(self, root: Path = Path("/"), *, installed_only: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path = Path("/"),
+        *,
+        installed_only: bool = True,
+        diagnostics: Diagnostics | None = None,
+    ) -> None:
         module = apt_pkg()
         if module is None:
             raise SourceError("python-apt", "not available")
@@ -86,6 +94,9 @@ class AptIndex:
         self._versions: dict[int, Any] = {}
         self._keys: dict[int, str] = {}
         self._groups: dict[int, dict[int, tuple[bool, bool]]] = {}
+        # libapt keeps one record per name:architecture and drops a duplicate paragraph silently:
+        # the status file is scanned for them, each warned about and judged by the fix check.
+        self._duplicates = duplicate_records(status, self.native_arch, diagnostics or Diagnostics())
 
     def _apt_package(self, key: str) -> Any:
         cache = self._cache
@@ -128,6 +139,14 @@ class AptIndex:
         if package.current_state == self._apt.CURSTATE_NOT_INSTALLED:
             return found  # available only, or a bare selection: no dpkg state to tell
         return replace(found, state=_state(self._apt, package.current_state))
+
+    def copies(self, key: str) -> tuple[Package, ...]:
+        """Every paragraph of ``key`` in the status file when it has more than one (libapt keeps
+        one of them), as the pure reader parses them; empty otherwise."""
+        if not self._duplicates:
+            return ()
+        name, _, arch = key.partition(":")
+        return self._duplicates.get((name, arch or self.native_arch), ())
 
     def details(self, key: str) -> Package | None:
         """:meth:`lookup` plus the version's relationships (``depends_list``) and the synopsis of

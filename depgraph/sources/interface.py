@@ -54,6 +54,12 @@ class PackageIndex(Protocol):
         entry; None when no source read names it as a package (a typo, or another release's)."""
         ...
 
+    def copies(self, key: str) -> tuple[Package, ...]:
+        """Every record of package ``key`` when a source read more than one for the same
+        name:architecture (a duplicate paragraph or ``dpkg -l`` row, warned about when read), in
+        the order read; empty when it was recorded once. The fix check judges each of them."""
+        ...
+
     def details(self, key: str) -> Package | None:
         """:meth:`lookup` with ``relations`` and ``description`` always filled in (python-apt reads
         them on demand: the walk does not need them, the classifier does)."""

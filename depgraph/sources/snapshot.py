@@ -119,7 +119,7 @@ def open_snapshot(path: Path, diagnostics: Diagnostics | None = None) -> Snapsho
         return known
     directory = Path(tempfile.mkdtemp(prefix="depgraph-snapshot-", dir=_scratch()))
     try:
-        unpack(path, directory)
+        unpack(path, directory, diagnostics)
         manifest = read_manifest(path, directory / MANIFEST)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -177,20 +177,57 @@ def _inside(member: str, target: str, hard: bool) -> str | None:
     return joined
 
 
+_CUT = "cut"
+"""The archive stops inside a member's data (or the compressed stream stops)."""
+_UNENDED = "unended"
+"""The archive stops after a whole member, without the end-of-archive blocks."""
+
+
+def _next(tar: tarfile.TarFile) -> tarfile.TarInfo | str | None:
+    """The next member's header; None at the end-of-archive blocks; :data:`_CUT` or
+    :data:`_UNENDED` where the archive stops without them."""
+    try:
+        member = tar.next()  # reads the next header only: the sizes are known before the data
+    except tarfile.ReadError as error:
+        if "unexpected end of data" in str(error):  # tarfile's words for data cut short
+            return _CUT
+        raise
+    except EOFError:  # the gzip stream itself is cut short
+        return _CUT
+    if member is not None:
+        return member
+    # tarfile ends quietly on a zero block, an empty read, a short or invalid header alike;
+    # tar(5): an archive ends with two 512-byte blocks of zeros.
+    stream = tar.fileobj
+    assert stream is not None
+    stream.seek(tar.offset)
+    return None if stream.read(2 * _BLOCK) == bytes(2 * _BLOCK) else _UNENDED
+
+
 def _members(
-    path: Path, tar: tarfile.TarFile, compressed: int
+    path: Path,
+    tar: tarfile.TarFile,
+    compressed: int,
+    diagnostics: Diagnostics | None = None,
 ) -> list[tuple[str, tarfile.TarInfo]]:
-    """Every member, checked, before any is used."""
+    """Every member, checked, before any is used. An archive without its end-of-archive blocks
+    (a collection cut short) is refused, or with ``--lenient`` read up to its last whole member
+    with a warning."""
     found: list[tuple[str, tarfile.TarInfo]] = []
     seen: dict[str, str] = {}
     total = 0
     while True:
-        member = tar.next()  # reads the next header only: the sizes are known before the data
+        member = _next(tar)
+        if isinstance(member, str):
+            _truncated(path, found, member, diagnostics)
+            break
         if member is None:
             break
         if len(found) >= MAX_MEMBERS:
             raise SourceError(path, f"more than {MAX_MEMBERS} members: not a snapshot")
         name = _check_name(path, member.name)
+        if member.size < 0:  # a pax "size=-1" or a negative base-256 number: tarfile takes both
+            raise SourceError(path, f"member has a negative size: {name}")
         total += _BLOCK + member.size
         if total > MAX_TOTAL_BYTES:
             raise SourceError(
@@ -234,6 +271,28 @@ def _members(
     return found
 
 
+def _truncated(
+    path: Path,
+    found: list[tuple[str, tarfile.TarInfo]],
+    how: str,
+    diagnostics: Diagnostics | None,
+) -> None:
+    """The archive stops without its end-of-archive blocks (a collection cut short): an error,
+    or with ``--lenient`` a warning, and the member whose data is cut short left out."""
+    last = found[-1][0] if found else None
+    if how == _CUT:
+        why = f"the data stops inside {last}" if last else "the data stops early"
+    else:
+        why = "no end-of-archive blocks" + (f" after {last}" if last else "")
+    if diagnostics is None or diagnostics.strict:
+        raise SourceError(path, f"truncated tarball: {why}; --lenient reads what is there")
+    if how == _CUT and found:
+        found.pop()
+    diagnostics.warn(
+        str(path), 0, f"truncated tarball: {why}: read up to there, the snapshot is partial"
+    )
+
+
 class _Bounded:
     """The decompressed stream, refusing to go past :data:`MAX_TOTAL_BYTES` (plus the headers of
     a full member list): tarfile reads a pax header's data into memory whatever its size."""
@@ -265,8 +324,9 @@ class _Bounded:
         return self.stream.tell()
 
 
-def unpack(path: Path, directory: Path) -> None:
-    """Check every member of the tarball at ``path``, then write them under ``directory``."""
+def unpack(path: Path, directory: Path, diagnostics: Diagnostics | None = None) -> None:
+    """Check every member of the tarball at ``path``, then write them under ``directory``
+    (``diagnostics``: strict or ``--lenient``, for a truncated tarball)."""
     try:
         compressed = path.stat().st_size
         with (
@@ -274,7 +334,7 @@ def unpack(path: Path, directory: Path) -> None:
             gzip.GzipFile(fileobj=handle, mode="rb") as raw,
             tarfile.open(fileobj=_Bounded(path, raw), mode="r:") as tar,  # type: ignore[call-overload]
         ):
-            members = _members(path, tar, max(compressed, 1))
+            members = _members(path, tar, max(compressed, 1), diagnostics)
             links: list[tuple[str, str]] = []
             made: set[Path] = set()
             for name, member in members:

@@ -44,6 +44,9 @@ class SnapshotFiles(RootFiles):
         except (DepgraphError, UnicodeDecodeError, ValueError):
             self._why = f"{path.name} is unreadable"
             return
+        except RecursionError:  # "[[[[..." thousands deep: json's decoder recurses per level
+            self._why = f"{path.name} nests too deeply to be read"
+            return
         packages = data.get("packages") if isinstance(data, dict) else None
         if not isinstance(packages, dict):
             return

@@ -62,6 +62,9 @@ def snapshot_key_material(
                     problem=record.get("problem"),
                 )
             )
+    except RecursionError:  # "[[[[..." thousands deep: json's decoder recurses per level
+        diagnostics.problem(f"{path}:{META}/keys.json", 0, "nests too deeply to be a key record")
+        return None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         why = f"missing field {error}" if isinstance(error, KeyError) else str(error)
         diagnostics.problem(f"{path}:{META}/keys.json", 0, f"malformed key record: {why}")

@@ -525,6 +525,9 @@ _TOML_VALUES = st.one_of(
             "true",
             '""',
             "[]",
+            '"1.0.1"',
+            '"a\\u001b[2Jb"',
+            '["LibSSL 1.0.0", "../../etc/passwd"]',
         ]
     ),
     st.sampled_from(
@@ -537,6 +540,7 @@ _TOML_KEYS = [
     "id", "title", "cves", "libraries", "component", "source_package", "disclosed", "references",
     "upstream_changes", "introduced", "fixed", "last_affected", "version", "distribution",
     "release", "source", "step", "text", "package", "via", "why",
+    "componnet", "fixd", '"\\u001b[2J"',
 ]  # fmt: skip
 
 
@@ -689,3 +693,82 @@ def file_list(draw: st.DrawFn) -> bytes:
     lines = draw(st.lists(paths, max_size=30))
     text = "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
     return draw(mutated(st.just(text.encode("utf-8", "surrogatepass")), compress=True))
+
+
+# Snapshots (``depgraph collect``): the tarball, and its saved /proc
+
+
+@st.composite
+def snapshot_tar(draw: st.DrawFn) -> bytes:
+    """A real tar archive (manifest, a status file, a saved process), its bytes mutated: cut
+    short (no end-of-archive blocks, a member's data cut), bytes flipped, a size made negative.
+    The target gzip-compresses it, as ``depgraph collect`` writes it."""
+    import io
+    import tarfile
+
+    members = {
+        "depgraph-snapshot/manifest.json": draw(manifest()),
+        "var/lib/dpkg/status": draw(deb822()),
+        "depgraph-snapshot/proc/7/maps": draw(maps()),
+    }
+    buffer = io.BytesIO()
+    form = draw(st.sampled_from([tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT]))
+    with tarfile.open(fileobj=buffer, mode="w", format=form) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    whole = buffer.getvalue()
+    cut = draw(st.sampled_from(["whole", "end", "inside", "mutate"]))
+    if cut == "end":
+        return whole.rstrip(b"\0")
+    if cut == "inside":
+        return whole[: draw(st.integers(0, len(whole)))]
+    if cut == "mutate":
+        return draw(mutated(st.just(whole)))
+    return whole
+
+
+SAVED_PROC_FILES = ("btime", "clk_tck", "scanned", "unreadable", "maps", "stat", "exe", "files")
+"""The files of a saved /proc the ``saved-proc`` target writes, in the order of its blob."""
+
+
+@st.composite
+def saved_proc(draw: st.DrawFn) -> bytes:
+    """A saved /proc (``depgraph-snapshot/proc``) of one process: its files joined by
+    :data:`FILE_SEPARATOR`, any left out (a collection cut short) or hostile (a 4,000-digit
+    btime)."""
+    number = st.one_of(
+        st.integers(-(10**30), 10**30).map(str), st.just("9" * 4000), st.just("\u00b2"), junk
+    )
+    stat = st.one_of(
+        st.builds(lambda start: f"7 (nginx) S {'0 ' * 18}{start} 0 0\n", number),
+        st.builds(
+            lambda fields: f"7 (nginx) S {' '.join(fields)}\n",
+            st.lists(st.one_of(number, st.just("0")), max_size=24),
+        ),
+    )
+    line = "7f00-7f01 r-xp 00000000 08:01 42 /usr/lib/libssl.so.1.0.0"
+    mapped = st.one_of(
+        st.sampled_from([f"{line} (deleted)\n", f"3:{line}\n"]),
+        maps().map(lambda data: data.decode("utf-8", "surrogateescape")),
+    )
+    parts = [
+        draw(number),
+        draw(number),
+        draw(number),
+        draw(st.builds(lambda a, b: f"{a} {b}\n", number, junk)),
+        draw(mapped),
+        draw(stat),
+        draw(st.sampled_from(["/usr/sbin/nginx", "/usr/sbin/nginx (deleted)", ""])),
+        draw(
+            st.builds(
+                lambda d, i, m: f"{d} {i} {m} /usr/lib/libssl.so.1.0.0\n", number, number, number
+            )
+        ),
+    ]
+    blob = [
+        part.encode("utf-8", "surrogateescape") if draw(st.integers(0, 4)) else b"\0MISSING"
+        for part in parts
+    ]
+    return FILE_SEPARATOR.join(blob)

@@ -20,7 +20,9 @@ import contextlib
 import datetime
 import functools
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +53,12 @@ from depgraph.runtime.sockets import TABLES, parse_table
 from depgraph.sources.control import read_control_file
 from depgraph.sources.dpkg_info import file_list
 from depgraph.sources.dpkg_list import read_dpkg_list
-from depgraph.sources.dpkg_status import dpkg_states, read_status
+from depgraph.sources.dpkg_status import (
+    dpkg_states,
+    duplicate_records,
+    read_status,
+    read_status_d,
+)
 from depgraph.sources.files import (
     Kind,
     Where,
@@ -109,6 +116,10 @@ def run_status(data: bytes, workdir: Path) -> None:
 
     _both_modes(parse)
     dpkg_states(root)
+    # the same text as the scan for libapt's dropped duplicates and as a distroless status.d record
+    for records in duplicate_records(path, "amd64", Diagnostics()).values():
+        assert len(records) > 1
+    _both_modes(lambda diagnostics: read_status_d([path], diagnostics))
 
 
 def run_packages(data: bytes, workdir: Path) -> None:
@@ -267,6 +278,19 @@ def run_openssl(data: bytes, _workdir: Path) -> None:
 def run_profile(data: bytes, _workdir: Path) -> None:
     profile = parse_profile(data, "fuzz.toml")
     profile.to_report()
+    # what the schema promises of a profile that loads (issue 23): Policy 5.6.1 names, ranges
+    # that hold a version, text without control characters
+    for name in (*profile.libraries, *(e.package for e in profile.exposures)):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name), name
+    for text in (
+        profile.id,
+        profile.title,
+        *profile.references,
+        *(s.text for s in profile.remediation),
+    ):
+        assert not any(unicodedata.category(char) == "Cc" for char in text), text
+    for affected in profile.affected:
+        assert affected.contains(affected.introduced, affected.introduced), affected
     profile.fixed_for("debian", "wheezy")
     for affected in profile.affected:
         str(affected)
@@ -335,6 +359,53 @@ def _manifest_target() -> Target | None:
     return Target("snapshot-manifest", strategies.manifest(), run_manifest)
 
 
+def run_snapshot_tar(data: bytes, workdir: Path) -> None:
+    """The tarball's checks (``unpack``), strict then ``--lenient``, into a fresh directory."""
+    import gzip
+    import shutil
+
+    from depgraph.sources.snapshot import read_manifest, unpack
+
+    path = _file(workdir, "snapshot.tar.gz", gzip.compress(data, mtime=0))
+
+    def parse(diagnostics: Diagnostics) -> None:
+        tree = workdir / "unpacked"
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir()
+        try:
+            unpack(path, tree, diagnostics)
+            read_manifest(path, tree / "depgraph-snapshot/manifest.json")
+            _warned_lines(diagnostics)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+
+    _both_modes(parse)
+
+
+def run_saved_proc(data: bytes, workdir: Path) -> None:
+    """A saved /proc read back (``scan_saved``), its processes used as a report uses them."""
+    import shutil
+
+    from depgraph.runtime.report import process_entry
+    from depgraph.runtime.saved_proc import scan_saved
+    from depgraph.runtime.scan import unreadable_sentence
+
+    assert _LIBRARY is not None
+    proc = workdir / "proc"
+    shutil.rmtree(proc, ignore_errors=True)
+    parts = data.split(strategies.FILE_SEPARATOR)
+    for index, name in enumerate(strategies.SAVED_PROC_FILES):
+        if index < len(parts) and parts[index] != b"\0MISSING":
+            folder = proc if index < 4 else proc / "7"
+            _file(folder, name, parts[index])
+    proc.mkdir(exist_ok=True)
+    scan = scan_saved(_LIBRARY, proc, "snapshot.tar.gz")
+    for process in scan.processes:
+        process_entry(process)
+        process.needs_restart  # noqa: B018
+    unreadable_sentence([scan])
+
+
 TARGETS: dict[str, Target] = {
     target.name: target
     for target in (
@@ -360,6 +431,8 @@ TARGETS: dict[str, Target] = {
         Target("compressed-input", strategies.compressed(), run_compressed),
         Target("file-list", strategies.file_list(), run_file_list),
         _manifest_target(),
+        Target("snapshot-tar", strategies.snapshot_tar(), run_snapshot_tar),
+        Target("saved-proc", strategies.saved_proc(), run_saved_proc),
     )
     if target is not None
 }
