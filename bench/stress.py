@@ -22,7 +22,11 @@ kept):
 * ``graph-200k``: 200,000 packages, each depending on libssl3 or on up to three earlier ones (chosen
   at random, seeded): the reverse-dependency walk reaches all of them (``--format names``);
 * ``chain-200k``: 200,000 packages in one chain, each depending on the one before;
-* ``changelog-50k``: a ``changelog.Debian.gz`` of 50,000 entries, ``depgraph changelog --file --cve``.
+* ``changelog-50k``: a ``changelog.Debian.gz`` of 50,000 entries, ``depgraph changelog --file --cve``;
+* ``list-2M``: a dependent whose dpkg ``.list`` has 2,000,000 lines (``audit --root``; issue 23);
+* ``bomb-gzip``, ``bomb-bzip2``, ``bomb-xz``, ``bomb-lz4``: a Packages index inflating to 1.5 GiB,
+  refused at the 1 GiB cap (exit 2 is the right answer); ``bomb-members``: a changelog of one entry
+  and 200,000 empty gzip members, refused at 65,536 members.
 
 Each case runs in its own process (``python -m depgraph``, stdout to ``/dev/null``) under an
 address-space limit of 4 GiB and a wall-time limit; the table gives the wall time, the child's peak
@@ -318,6 +322,66 @@ def feed_parsers(folder: Path) -> int:
     return 0
 
 
+# --- issue 23: streamed file lists, bombs of each compression, many gzip members ----------------
+# A bomb is refused (exit 2, one line naming the file and the limit) at the running cap of its kind
+# (1 GiB for a Packages index), in time linear in what was inflated and memory bounded by the cap.
+
+
+def _list_2m(folder: Path) -> list[str]:
+    """An installed dependent of libssl3 whose dpkg ``.list`` has 2,000,000 lines, in a root
+    (``depgraph audit --root``: the list is streamed, not held)."""
+    root = folder / "root"
+    info = root / "var/lib/dpkg/info"
+    info.mkdir(parents=True)
+    (root / "var/lib/dpkg/status").write_text(
+        _LIBSSL + "Package: bigpkg\nStatus: install ok installed\nArchitecture: amd64\n"
+        "Version: 1.0-1\nDepends: libssl3 (>= 3.0.0)\nDescription: a package of many files\n\n"
+    )
+    with (info / "bigpkg:amd64.list").open("w") as out:
+        for n in range(2_000_000):
+            out.write(f"/usr/share/bigpkg/data/{n // 1000}/file{n}.dat\n")
+    return ["audit", "--root", str(root), "--profile", "openssl-cve-2022-3602"]
+
+
+def _bomb(name: str) -> Callable[[Path], list[str]]:
+    """A Packages index of concatenated members of ``name`` inflating to 1.5 GiB of zeros."""
+
+    def make(folder: Path) -> list[str]:
+        import bz2
+        import lzma
+
+        import lz4.frame
+
+        compress: dict[str, Callable[[bytes], bytes]] = {
+            "gzip": lambda data: gzip.compress(data, mtime=0),
+            "bzip2": bz2.compress,
+            "xz": lzma.compress,
+            "lz4": lz4.frame.compress,
+        }
+        member = compress[name](bytes(64 << 20))
+        (folder / "status").write_text(_LIBSSL)
+        (folder / f"Packages.{name}").write_bytes(member * 24)
+        status, index = folder / "status", folder / f"Packages.{name}"
+        return ["graph", "libssl3", "--status", str(status), "--packages", str(index)]
+
+    return make
+
+
+def _bomb_members(folder: Path) -> list[str]:
+    """A changelog of one entry and 200,000 empty gzip members (was 24 s, quadratic)."""
+    path = folder / "changelog.Debian.gz"
+    entry = (
+        "openssl (1.0.1e-2+deb7u5) wheezy-security; urgency=medium\n\n"
+        "  * Fix CVE-2014-0160.\n\n -- Kurt Roeckx <kurt@roeckx.be>  Mon, 07 Apr 2014 22:26:55 +0200\n"
+    )
+    path.write_bytes(gzip.compress(entry.encode(), mtime=0) + gzip.compress(b"", mtime=0) * 200_000)
+    return ["changelog", "--file", str(path), "--cve", "CVE-2014-0160"]
+
+
+REFUSED = frozenset({"bomb-gzip", "bomb-bzip2", "bomb-xz", "bomb-lz4", "bomb-members"})
+"""Cases whose right answer is a refusal: exit status 2 with one line, not 0 or 1."""
+
+
 CASES: dict[str, Callable[[Path], list[str]]] = {
     "status-100MB": _status_100mb,
     "line-1MB": _line_1mb,
@@ -331,6 +395,12 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "graph-200k": _graph_200k,
     "chain-200k": _chain_200k,
     "changelog-50k": _changelog_50k,
+    "list-2M": _list_2m,
+    "bomb-gzip": _bomb("gzip"),
+    "bomb-bzip2": _bomb("bzip2"),
+    "bomb-xz": _bomb("xz"),
+    "bomb-lz4": _bomb("lz4"),
+    "bomb-members": _bomb_members,
 }
 
 
@@ -346,7 +416,7 @@ class Result:
     def verdict(self) -> str:
         if self.status is None:
             return "TIMEOUT"
-        if self.status not in (0, 1):
+        if self.status not in ((2,) if self.case in REFUSED else (0, 1)):
             return f"FAILED (exit {self.status})"
         if self.seconds > MAX_SECONDS or self.rss_mb > MAX_RSS_MB:
             return "OVER"
@@ -412,7 +482,7 @@ def main() -> int:
         )
         for name in args.cases or CASES:
             argv = CASES[name](folder)
-            input_mb = sum(path.stat().st_size for path in folder.iterdir()) / 1e6
+            input_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
             result = run_case(name, argv, input_mb, args.timeout, env)
             results.append(result)
             print(
@@ -420,7 +490,7 @@ def main() -> int:
                 flush=True,
             )
             for path in folder.iterdir():
-                path.unlink()
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)

@@ -147,10 +147,13 @@ def answer_file(
     path: Path, cve: str | None, since: str | None, output: str, diagnostics: Diagnostics
 ) -> Outcome:
     """``depgraph changelog --file PATH``: a changelog file or a source tree's debian/changelog."""
+    from depgraph.sources.files import Kind, open_input
+
     if path.is_dir():
         path = path / "debian" / "changelog"
-    if not path.is_file():
-        raise SourceError(path, "no such file")
+    open_input(
+        path, Kind.CHANGELOG, "--file"
+    ).close()  # a FIFO or device is an error, not "missing"
     changelog = read_changelog(path, diagnostics)
     if changelog is None or not changelog.entries:
         why = next((w.message for w in diagnostics.warnings if w.where.startswith(str(path))), "")
@@ -428,12 +431,15 @@ def scan_changelogs(root: Path, cve: str, diagnostics: Diagnostics) -> tuple[Hit
     """
     pattern = re.compile(re.escape(cve).encode() + rb"(?!\d)", re.IGNORECASE)  # not CVE-…-34490
     doc = resolve_in_root(root, "usr/share/doc")
-    if doc is None or not doc.is_dir():
+    if doc is None or not os.path.isdir(doc):
         raise SourceError(root / "usr/share/doc", "no such directory")
     seen: set[str] = set()
     hits: list[Hit] = []
-    with os.scandir(doc) as entries:
-        names = sorted(entry.name for entry in entries)
+    try:
+        with os.scandir(doc) as entries:
+            names = sorted(entry.name for entry in entries)
+    except OSError as error:
+        raise SourceError(doc, f"cannot list: {error.strerror or error}") from None
     for name in names:
         path = _changelog_path(root, doc, name)
         if path is None:
@@ -495,7 +501,7 @@ def _changelog_path(root: Path, doc: Path, name: str) -> str | None:
         return None
     for candidate in ("changelog.Debian.gz", "changelog.gz"):
         resolved = resolve_in_root(root, f"usr/share/doc/{name}/{candidate}")
-        if resolved is not None and resolved.is_file():
+        if resolved is not None and os.path.isfile(resolved):
             return str(resolved)
     return None
 

@@ -16,7 +16,6 @@ machine's zone.
 
 from __future__ import annotations
 
-import gzip
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -91,12 +90,14 @@ def log_files(root: Path) -> list[Path]:
 
 
 def _read_log(path: Path) -> str | None:
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_bytes
+
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
-                return handle.read()
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (OSError, EOFError, gzip.BadGzipFile):
+        # compression by content (logrotate's .gz, or any); NUL bytes (a log cut by a crash) are
+        # kept as they are, not an error
+        return read_bytes(path, Kind.LOG).decode("utf-8", errors="replace")
+    except DepgraphError:
         return None
 
 

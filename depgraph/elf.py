@@ -9,12 +9,15 @@ file list names scripts, data and dangling links as well as binaries.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import Section
+
+from depgraph.sources.files import InputError, Kind, open_input, starts_with
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -47,11 +50,13 @@ def read_elf(
     """
     shown = str(path)
     try:
-        with open(path, "rb") as stream:
+        with open_input(path, Kind.BINARY) as stream:  # a FIFO or device is not read
             if stream.read(4) != ELF_MAGIC:
                 return ElfFacts(shown, problem="not an ELF file")
             stream.seek(0)
             return _facts(shown, ELFFile(stream), with_exports, symbols_if_needs)
+    except InputError as error:
+        return ElfFacts(shown, problem=f"cannot read: {error.detail or error.reason}")
     except OSError as error:
         return ElfFacts(shown, problem=f"cannot read: {error.strerror or error}")
     except (
@@ -160,16 +165,7 @@ def _name(strings: bytes, offset: int) -> str:
     return strings[offset : end if end >= 0 else len(strings)].decode("utf-8", "replace")
 
 
-def elf_candidates(paths: list[Path]) -> list[Path]:
-    """Regular files among ``paths`` that start with the ELF magic (cheap pre-filter)."""
-    found = []
-    for path in paths:
-        try:
-            if not path.is_file() or path.is_symlink():
-                continue
-            with open(path, "rb") as stream:
-                if stream.read(4) == ELF_MAGIC:
-                    found.append(path)
-        except OSError:
-            continue
-    return found
+def elf_candidates(paths: Iterable[Path | str]) -> list[Path]:
+    """Regular files among ``paths`` that start with the ELF magic (cheap pre-filter: one ``open``
+    each, a symlink in the last component skipped, a FIFO or device never read)."""
+    return [Path(path) for path in paths if starts_with(path, ELF_MAGIC)]

@@ -20,6 +20,7 @@ from depgraph.rootpath import under_root
 from depgraph.sources.apt_cache import AptIndex, temp_dir_ready
 from depgraph.sources.dpkg_list import ListedPackage, read_dpkg_list
 from depgraph.sources.dpkg_status import (
+    check_status,
     read_status,
     read_status_d,
     status_d_files,
@@ -115,7 +116,10 @@ def _apt_safe(root: Path) -> bool:
     if root == Path("/"):
         return True
     for relative in ("var/lib/dpkg/status", "var/lib/apt/lists", "etc/apt"):
-        naive = (root / relative).resolve()
+        try:
+            naive = (root / relative).resolve()
+        except (RuntimeError, OSError):  # a symbolic link loop: the pure reader names it
+            return False
         if naive != under_root(root, relative) and (root / relative).exists():
             return False
     return True
@@ -126,9 +130,11 @@ def _tree(
 ) -> Universe:
     status_file = status_under(root)
     records = status_d_files(root)
-    if not os.path.lexists(status_file) and not records:
-        raise SourceError(status_file, "no dpkg status file (is this the root of a Debian system?)")
-    status = read_status(status_file, diagnostics) if os.path.lexists(status_file) else []
+    if records and not os.path.lexists(status_file):
+        status = []  # a distroless image: only status.d
+    else:
+        check_status(status_file)  # missing, a FIFO, a loop, unreadable: one line naming it
+        status = read_status(status_file, diagnostics)
     status.extend(read_status_d(records, diagnostics))
     available: list[Package] = []
     if options.all_packages:

@@ -14,7 +14,7 @@ from typing import Protocol
 from depgraph.elf import ElfFacts, elf_candidates, read_elf
 from depgraph.elf_cache import ElfCache
 from depgraph.model import Package
-from depgraph.rootpath import resolve_in_root
+from depgraph.rootpath import resolve_each
 from depgraph.sources.dpkg_info import file_list
 
 
@@ -58,8 +58,7 @@ class RootFiles:
         listed in its own right).
         """
         names = self.files(package) or []
-        resolved = [resolve_in_root(self.root, name, follow_last=False) for name in names]
-        paths = elf_candidates([path for path in resolved if path is not None])
+        paths = elf_candidates(resolve_each(self.root, names, follow_last=False))
         if self.cache is not None:
             return [
                 self.cache.read(p, with_exports=with_exports, symbols_if_needs=sonames)

@@ -141,7 +141,7 @@ def read_key_values(text: str) -> dict[str, str]:
 def _read(root: Path, path: str) -> tuple[str, str] | None:
     """The text of ``path`` inside the tree and the real file it resolved to; None if absent."""
     resolved = resolve_in_root(root, path)
-    if resolved is None or not resolved.is_file():
+    if resolved is None:
         return None
     from depgraph.errors import DepgraphError
     from depgraph.sources.files import Kind, read_text

@@ -9,6 +9,7 @@ and ``..`` stopping at it (the semantics of ``openat2(RESOLVE_IN_ROOT)``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 MAX_LINKS = 40
@@ -51,6 +52,37 @@ def resolve_in_root(root: Path, path: str, *, follow_last: bool = True) -> Path 
             continue
         current = candidate
     return current
+
+
+def resolve_each(root: Path, paths: Iterable[str], *, follow_last: bool = True) -> Iterator[str]:
+    """:func:`resolve_in_root` of each of ``paths`` (as strings; a loop is left out), resolving
+    each folder once: a package that lists two million files in a few thousand folders costs a few
+    thousand resolutions, not two million (each several ``lstat`` calls and Path objects)."""
+    if root == Path("/"):
+        for path in paths:
+            yield "/" + path.lstrip("/")
+        return
+    folders: dict[str, str | None] = {}
+    for path in paths:
+        head, _, name = path.rstrip("/").rpartition("/")
+        if name in ("", ".", ".."):
+            whole = resolve_in_root(root, path, follow_last=follow_last)
+            if whole is not None:
+                yield str(whole)
+            continue
+        if head not in folders:
+            folder = resolve_in_root(root, head or "/")
+            folders[head] = str(folder) if folder is not None else None
+        parent = folders[head]
+        if parent is None:
+            continue
+        candidate = f"{parent.rstrip('/')}/{name}"
+        if follow_last and os.path.islink(candidate):
+            whole = resolve_in_root(root, path)
+            if whole is not None:
+                yield str(whole)
+            continue
+        yield candidate
 
 
 def _is_symlink(path: Path) -> bool:

@@ -128,9 +128,7 @@ def _from_lists(root: Path, index: PackageIndex, wanted: set[str]) -> Iterable[S
             if stem is None:
                 continue
             path = under_root(root, f"/var/lib/dpkg/info/{stem}.list")
-            if not path.is_file():
-                continue
-            try:
+            try:  # missing, unreadable (as nobody), a FIFO: no services from this list
                 lines = list(iter_lines(path, Kind.FILE_LIST))
             except DepgraphError:
                 continue
@@ -142,8 +140,6 @@ def _from_lists(root: Path, index: PackageIndex, wanted: set[str]) -> Iterable[S
 
 def _from_conffiles(root: Path, wanted: set[str]) -> Iterable[Service]:
     path = under_root(root, "/var/lib/dpkg/status")
-    if not path.is_file():
-        return
     try:
         text = read_text(path, Kind.STATUS)
     except DepgraphError:

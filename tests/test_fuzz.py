@@ -84,6 +84,8 @@ def test_expected_parsers_have_targets() -> None:
         "os-release",
         "openssl-version",
         "profile",
+        "compressed-input",
+        "file-list",
         "snapshot-tar",
         "saved-proc",
     }

@@ -84,10 +84,16 @@ class _Writer:
         self.data(name, text.encode("utf-8", "surrogateescape"))
 
     def file(self, name: str, path: Path, what: str | None = None) -> bool:
-        try:
-            with open(path, "rb") as stream:
-                data = stream.read()
+        from depgraph.sources.files import InputError, Kind, open_input
+
+        try:  # a FIFO or device is not read (it would block or never end): it is missed
+            with open_input(path, Kind.SNAPSHOT_MEMBER) as stream:
                 mtime = os.fstat(stream.fileno()).st_mtime
+                data = stream.read() or b""
+        except InputError as error:
+            if what is not None:
+                self.collected.miss(what, f"{path}: {error.detail or error.reason}")
+            return False
         except OSError as error:
             if what is not None:
                 self.collected.miss(what, f"{path}: {error.strerror or error}")
@@ -166,9 +172,12 @@ def collect(output: Path, libraries: list[str], *, with_lists: bool = False) -> 
 
 def _manifest(libraries: list[str], collected: Collected) -> str:
     uname = os.uname()
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_text
+
     try:
-        os_release = Path("/etc/os-release").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        os_release = read_text("/etc/os-release", Kind.CONFIG)
+    except DepgraphError:
         os_release = ""
     manifest = {
         "format": FORMAT,
@@ -284,11 +293,12 @@ def _docs(writer: _Writer, root: Path, package: str, *, whole: bool) -> None:
 def _newest(writer: _Writer, name: str, path: Path) -> None:
     """The newest entries of a ``changelog.Debian.gz`` (deb-changelog(5): an entry starts with
     ``package (version) distributions; urgency=...`` at the start of a line)."""
+    from depgraph.errors import DepgraphError
+    from depgraph.sources.files import Kind, read_bytes
+
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read()
-        text = gzip.decompress(raw) if path.name.endswith(".gz") else raw
-    except (OSError, EOFError, gzip.BadGzipFile):
+        text = read_bytes(path, Kind.CHANGELOG)  # gzip by its magic, bounded
+    except DepgraphError:
         return
     starts = [match.start() for match in _ENTRY.finditer(text)]
     if len(starts) > DEPENDENT_CHANGELOG_ENTRIES:

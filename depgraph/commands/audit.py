@@ -14,6 +14,7 @@ from depgraph.commands.options import (
     FAIL_LEVELS,
     add_profile_options,
     add_source_options,
+    input_path,
     profile_of,
     source_options,
 )
@@ -46,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--release", metavar="NAME", help="the release (wheezy, ubuntu/trusty) if not detected"
     )
     extra.add_argument(
-        "--openssl-version", type=Path, metavar="FILE", help="its saved 'openssl version -a'"
+        "--openssl-version", type=input_path, metavar="FILE", help="its saved 'openssl version -a'"
     )
     extra.add_argument(
         "--maps",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
+from depgraph.commands.options import input_path
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     target.add_argument(
         "--file",
-        type=Path,
+        type=input_path,
         metavar="PATH",
         help="a changelog (plain or .gz), or a source tree with debian/changelog",
     )

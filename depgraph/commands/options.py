@@ -10,6 +10,15 @@ if TYPE_CHECKING:
     from depgraph.load import SourceOptions
     from depgraph.profiles import Profile
 
+
+def input_path(text: str) -> Path:
+    """argparse ``type=`` of an input file option: a path, but never an empty one (``Path("")`` is
+    ``.``, and "--status '': .: is a directory" names the wrong thing)."""
+    if text == "":
+        raise argparse.ArgumentTypeError("empty path")
+    return Path(text)
+
+
 FAIL_LEVELS = ("critical", "high", "medium", "low")
 """``--fail-on`` choices: the risk levels a finding can reach, most severe first."""
 
@@ -60,24 +69,31 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     and the scope."""
     group = parser.add_argument_group("where the packages come from (default: this system)")
     group.add_argument(
-        "--root", type=Path, metavar="DIR", help="read a chroot or unpacked image like /"
+        "--root", type=input_path, metavar="DIR", help="read a chroot or unpacked image like /"
     )
-    group.add_argument("--status", type=Path, metavar="FILE", help="a saved /var/lib/dpkg/status")
+    group.add_argument(
+        "--status", type=input_path, metavar="FILE", help="a saved /var/lib/dpkg/status"
+    )
     group.add_argument(
         "--packages",
-        type=Path,
+        type=input_path,
         metavar="FILE",
         action="append",
         default=[],
         help="an apt Packages index (plain, .gz, .xz, .lz4); repeatable",
     )
-    group.add_argument("--dpkg-list", type=Path, metavar="FILE", help="saved 'dpkg -l' output")
     group.add_argument(
-        "--snapshot", type=Path, metavar="FILE", help="a tarball written by 'depgraph collect'"
+        "--dpkg-list", type=input_path, metavar="FILE", help="saved 'dpkg -l' output"
+    )
+    group.add_argument(
+        "--snapshot",
+        type=input_path,
+        metavar="FILE",
+        help="a tarball written by 'depgraph collect'",
     )
     group.add_argument(
         "--rdepends",
-        type=Path,
+        type=input_path,
         metavar="FILE",
         action="append",
         default=[],

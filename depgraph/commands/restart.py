@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depgraph.commands import Outcome
+from depgraph.commands.options import input_path
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
@@ -47,7 +48,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     restart.add_argument(
         "--maps",
-        type=Path,
+        type=input_path,
         metavar="FILE",
         help="saved output of grep 'libssl.*(deleted)' /proc/*/maps (or one maps file)",
     )

@@ -10,17 +10,15 @@ evidence (the dpkg status is the input; a damaged changelog must not hide the re
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from depgraph.diagnostics import Diagnostics
+from depgraph.sources.files import InputError, Kind, Where, Why, iter_chunks, open_input
 
-MAX_TEXT_BYTES = 16 * 1024 * 1024
-"""Decompressed size limit. The largest real changelog on a bookworm system is ~1.5 MB, OpenSSL's
-upstream CHANGES ~0.8 MB; anything past 16 MiB is a bomb or not a changelog."""
-
-_CHUNK = 1 << 20
+MAX_TEXT_BYTES = Kind.CHANGELOG.limit
+"""Decompressed size limit (16 MiB). The largest real changelog on a bookworm system is ~1.5 MB,
+OpenSSL's upstream CHANGES ~0.8 MB; anything past 16 MiB is a bomb or not a changelog."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,62 +36,43 @@ def read_bytes(
     """The (decompressed) content of ``path`` and whether it was cut short; None if unreadable.
 
     A missing file is not a warning (most packages have no upstream changelog); an unreadable one
-    is. A ``.gz`` may hold several members (``gzip`` concatenation); they are all read.
+    is. Read through :mod:`depgraph.sources.files` (a FIFO or device is refused, the size limit is
+    ``Kind.CHANGELOG``'s); a ``.gz`` may hold several members (``gzip`` concatenation), all read.
     """
     where = shown or str(path)
-    try:
-        raw = path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as error:
-        diagnostics.warn(where, 0, f"cannot read: {error.strerror or error}")
-        return None
-    if not raw.startswith(b"\x1f\x8b"):
-        if len(raw) > MAX_TEXT_BYTES:
-            diagnostics.warn(where, 0, f"larger than {MAX_TEXT_BYTES >> 20} MiB; not read")
-            return None
-        return raw, False
-    return _gunzip(raw, where, diagnostics)
-
-
-def _gunzip(raw: bytes, where: str, diagnostics: Diagnostics) -> tuple[bytes, bool] | None:
     parts: list[bytes] = []
-    size = 0
-    data = raw
-    while True:
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            # One call: zlib stops at the end of the member, of the input, or at the limit.
-            chunk = inflater.decompress(data, MAX_TEXT_BYTES + 1 - size)
-        except zlib.error as error:
-            text = b"".join(parts)
-            line = text.count(b"\n") + 1 if text else 0
-            diagnostics.warn(where, line, f"corrupt gzip data ({error}); read up to here")
-            return (text, True) if text else None
-        size += len(chunk)
-        if size > MAX_TEXT_BYTES:
-            diagnostics.warn(
-                where,
-                0,
-                f"decompresses to more than {MAX_TEXT_BYTES >> 20} MiB (a gzip bomb?); not read",
-            )
-            return None
-        parts.append(chunk)
-        if not inflater.eof:
-            text = b"".join(parts)
-            diagnostics.warn(
-                where,
-                text.count(b"\n") + 1 if text else 0,
-                "truncated gzip: the file ends here; the lines before it are used",
-            )
-            return text, True
-        data = inflater.unused_data
-        if not data.strip(b"\0"):
-            return b"".join(parts), False
-        if not data.startswith(b"\x1f\x8b"):
-            text = b"".join(parts)
-            diagnostics.warn(where, text.count(b"\n") + 1, "trailing garbage after the gzip data")
-            return text, False
+    try:
+        with open_input(path, Kind.CHANGELOG) as handle:
+            for chunk in iter_chunks(handle, Kind.CHANGELOG, Where(path, None)):
+                parts.append(chunk)
+    except InputError as error:
+        return _partial(error, b"".join(parts), where, diagnostics)
+    return b"".join(parts), False
+
+
+def _partial(
+    error: InputError, text: bytes, where: str, diagnostics: Diagnostics
+) -> tuple[bytes, bool] | None:
+    """What is kept of a file that could not be read whole, with the warning that says so."""
+    line = text.count(b"\n") + 1 if text else 0
+    if error.why is Why.MISSING:
+        return None
+    if error.why is Why.OPEN:
+        diagnostics.warn(where, 0, f"cannot read: {error.detail}")
+        return None
+    if error.why is Why.TRUNCATED:
+        diagnostics.warn(
+            where, line, "truncated gzip: the file ends here; the lines before it are used"
+        )
+        return text, True
+    if error.why is Why.CORRUPT:
+        diagnostics.warn(where, line, f"{error.reason}; read up to here")
+        return (text, True) if text else None
+    if error.why is Why.GARBAGE:
+        diagnostics.warn(where, line, error.reason)
+        return text, False
+    diagnostics.warn(where, 0, f"{error.reason}; not read")
+    return None
 
 
 def decode(data: bytes, where: str, diagnostics: Diagnostics) -> tuple[str, ...]:

@@ -182,13 +182,12 @@ def is_openssl_changes(path: Path) -> bool:
     ``changelog.gz`` cheaply; another project's upstream changelog is not OpenSSL's CHANGES, and
     the branch rules of :meth:`UpstreamChanges.fixed_in` are OpenSSL's. A missing or corrupt file
     is not; one that cannot be read (permission) counts, so that its reader says why."""
+    from depgraph.sources.files import InputError, Kind, Why, read_head
+
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(4096)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return False
-    except OSError:
-        return True
+        raw = read_head(path, Kind.CHANGELOG, 4096)
+    except InputError as error:
+        return error.why not in (Why.MISSING, Why.DIRECTORY)
     if raw.startswith(b"\x1f\x8b"):
         try:
             raw = zlib.decompressobj(wbits=31).decompress(raw, _HEAD)

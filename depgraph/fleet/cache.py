@@ -36,8 +36,10 @@ _CHUNK = 1 << 20
 
 def file_digest(path: Path) -> str:
     """The sha256 of a file's bytes, in hex."""
+    from depgraph.sources.files import Kind, open_input
+
     digest = hashlib.sha256()
-    with open(path, "rb") as file:
+    with open_input(path, Kind.HOSTS) as file:  # a host file swapped for a FIFO is refused
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from depgraph.errors import SourceError
 from depgraph.fleet.hosts import Host, Kind, describe
 from depgraph.fleet.runner import HostRunner, HostTask, audit_hosts
 from depgraph.fleet.summary import failure
@@ -94,6 +95,9 @@ def _pending(
             key = cache.key(host)
         except OSError as error:
             report.add(failure(host.name, str(path), host.kind.value, f"cannot read: {error}"))
+            continue
+        except SourceError as error:  # changed into a FIFO or device since it was described
+            report.add(failure(host.name, str(path), host.kind.value, error.reason))
             continue
         known = cache.get(key)
         if known is not None:

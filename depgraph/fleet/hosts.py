@@ -13,7 +13,6 @@ from __future__ import annotations
 import enum
 import os
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,17 +69,20 @@ def sniff(head: bytes) -> Kind:
 
 def describe(path: Path) -> Host:
     """The host a file is; never raises (an unreadable file is a host that fails)."""
+    from depgraph.sources.files import InputError, Why, open_input
+    from depgraph.sources.files import Kind as InputKind
+
     try:
-        info = os.stat(path)
-    except OSError as error:
-        return Host(path, Kind.UNREADABLE, host_name(path), reason=_why(error))
-    if stat.S_ISDIR(info.st_mode):
-        return Host(path, Kind.UNREADABLE, host_name(path), reason=_unlistable(path))
-    if not stat.S_ISREG(info.st_mode):
-        return Host(path, Kind.UNREADABLE, host_name(path), reason="not a regular file")
-    try:
-        with open(path, "rb") as file:
-            head = file.read(SNIFF_BYTES)
+        with open_input(path, InputKind.HOSTS) as file:  # a FIFO or device is refused, not read
+            info = os.fstat(file.fileno())
+            head = file.read(SNIFF_BYTES) or b""
+    except InputError as error:
+        reason = "not a regular file" if error.why is Why.NOT_REGULAR else error.reason
+        if error.why is Why.DIRECTORY:
+            reason = _unlistable(path)
+        if error.why in (Why.MISSING, Why.OPEN):
+            reason = f"cannot read: {error.detail}"
+        return Host(path, Kind.UNREADABLE, host_name(path), reason=reason)
     except OSError as error:
         return Host(path, Kind.UNREADABLE, host_name(path), reason=_why(error))
     if not head:

@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import enum
 import glob
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from depgraph.errors import DepgraphError
 from depgraph.model import Evidence
 from depgraph.rootpath import resolve_in_root, under_root
+from depgraph.sources.files import InputError, Kind, read_head
 
 MAX_INCLUDE_DEPTH = 8
 MAX_FILE_BYTES = 4 << 20
@@ -105,9 +108,8 @@ def servers_for(packages: Iterable[str]) -> tuple[str, ...]:
 
 def _read(path: Path) -> str | None:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES)
-    except OSError:
+        data = read_head(path, Kind.CONFIG, MAX_FILE_BYTES)
+    except DepgraphError:
         return None
     return data.decode("utf-8", "replace")
 
@@ -120,7 +122,7 @@ def _files(root: Path, pattern: str) -> list[tuple[str, Path]]:
     for match in sorted(glob.glob(real_pattern)):
         inside = "/" + str(Path(match).relative_to(base))
         real = resolve_in_root(root, inside)
-        if real is not None and real.is_file():
+        if real is not None and os.path.isfile(real):
             found.append((inside, real))
     return found
 
@@ -376,20 +378,19 @@ def _material(root: Path, server: str, reference: Reference) -> list[KeyMaterial
         ]
     found = []
     for shown, target in targets:
-        try:
-            with target.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES)
-        except OSError as error:
+        try:  # a FIFO or device named as a key is reported, never read
+            data = read_head(target, Kind.CONFIG, MAX_FILE_BYTES)
+        except InputError as error:
             found.append(
                 KeyMaterial(
                     server,
                     kind,
                     shown,
-                    target.exists(),
+                    os.path.exists(target),
                     (),
                     False,
                     evidence,
-                    f"cannot be read: {error.strerror or error}",
+                    f"cannot be read: {error.detail or error.reason}",
                 )
             )
             continue

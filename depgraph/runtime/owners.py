@@ -20,7 +20,9 @@ import os
 import zlib
 from pathlib import Path
 
+from depgraph.errors import DepgraphError
 from depgraph.rootpath import under_root
+from depgraph.sources.files import Kind, read_raw
 
 INFO = "var/lib/dpkg/info"
 STATUS = "var/lib/dpkg/status"
@@ -110,10 +112,9 @@ class Owners:
         }
         found: dict[str, str] = {}
         for name in self._list_names():
-            try:
-                with open(f"{self.directory}/{name}", "rb") as handle:
-                    data = b"\n" + handle.read()
-            except OSError:
+            try:  # a FIFO or device among the lists is skipped, never read
+                data = b"\n" + read_raw(f"{self.directory}/{name}", Kind.FILE_LIST)
+            except DepgraphError:
                 continue
             if not data.endswith(b"\n"):
                 data += b"\n"

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from depgraph.errors import DepgraphError
 from depgraph.model import Evidence
 from depgraph.runtime.cgroup import Placement, placement
 from depgraph.runtime.library import LibraryFiles
@@ -40,14 +41,15 @@ from depgraph.runtime.scan import (
     process_evidence,
 )
 from depgraph.runtime.sockets import TABLES, Listener, parse_table
+from depgraph.sources.files import Kind, read_raw
 
 _Identity = tuple[int, int, int, float] | None
 
 
 def _text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8", errors="surrogateescape")
-    except OSError:
+        return read_raw(path, Kind.SNAPSHOT_MEMBER).decode("utf-8", errors="surrogateescape")
+    except DepgraphError:
         return None
 
 

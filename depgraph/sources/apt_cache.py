@@ -36,6 +36,25 @@ def available() -> bool:
     return apt_pkg() is not None
 
 
+def _check_inputs(root: Path, status: Path, installed_only: bool) -> None:
+    """libapt reads the status file (and, for ``--all``, apt's lists) without asking what they are:
+    a FIFO there blocks it forever and a 64 GiB sparse file is read whole. Each is opened first as
+    every input is (:func:`depgraph.sources.files.open_input`), so such a file is an error naming it."""
+    from depgraph.sources.dpkg_status import check_status
+    from depgraph.sources.files import Kind, open_input
+
+    check_status(status)
+    if installed_only:
+        return
+    lists = root / "var/lib/apt/lists"
+    try:
+        entries = sorted(entry.name for entry in os.scandir(lists) if "_Packages" in entry.name)
+    except OSError:
+        return
+    for name in entries:
+        open_input(lists / name, Kind.PACKAGES).close()
+
+
 class AptIndex:
     """A :class:`~depgraph.sources.interface.PackageIndex` over libapt's package cache."""
 
@@ -55,8 +74,7 @@ class AptIndex:
         shown = root
         root = root.resolve()
         status = root / "var/lib/dpkg/status"
-        if not status.is_file():
-            raise SourceError(status, "no dpkg status file (is this the root of a Debian system?)")
+        _check_inputs(root, status, installed_only)
         if not installed_only and not temp_dir_ready():
             raise SourceError(
                 shown, "libapt needs a writable TMPDIR, /tmp or $XDG_CACHE_HOME to read the lists"

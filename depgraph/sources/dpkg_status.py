@@ -10,6 +10,7 @@ next to its ``<package>.md5sums``.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -33,6 +34,23 @@ def read_status(path: Path, diagnostics: Diagnostics, option: str | None = None)
     return list(read_control_file(path, Origin.STATUS, diagnostics, option))
 
 
+def check_status(path: Path) -> None:
+    """Refuse a root's status file that cannot be read as one, before any reader (or libapt) tries:
+    missing is "no dpkg status file"; a FIFO, device, loop, oversize file or a folder dpkg's
+    database is in that cannot be entered is the reason itself (:mod:`depgraph.sources.files`)."""
+    from depgraph.errors import SourceError
+    from depgraph.sources.files import InputError, Kind, Why, open_input
+
+    try:
+        open_input(path, Kind.STATUS).close()
+    except InputError as error:
+        if error.why is Why.MISSING:
+            raise SourceError(
+                path, "no dpkg status file (is this the root of a Debian system?)"
+            ) from None
+        raise
+
+
 def status_under(root: Path) -> Path:
     """Where dpkg keeps its status file under ``root``."""
     return under_root(root, str(STATUS_PATH))
@@ -42,7 +60,7 @@ def status_d_files(root: Path) -> list[Path]:
     """The package records of ``var/lib/dpkg/status.d`` under ``root`` (not the ``.md5sums``
     files), in name order; empty when there is no such directory."""
     directory = under_root(root, str(STATUS_D_PATH))
-    if not directory.is_dir():
+    if not os.path.isdir(directory):  # never raises (an unreadable var/lib/dpkg as nobody)
         return []
     try:
         entries = sorted(directory.iterdir())

@@ -9,7 +9,7 @@ Every reader of an input goes through :func:`open_input` (or :func:`read_bytes`,
   FIFO, a character or block device (``/dev/zero``), a socket or a directory is refused with one line
   naming the file and the option it came from. Then ``O_NONBLOCK`` is cleared.
 * **A size limit per kind, checked before reading** (:class:`Kind`; the limits are documented in
-  README "Input limits"): a 64 GiB sparse file given as a status is refused by its size, not read.
+  README "Input limits: one way to open a file"): a 64 GiB sparse file given as a status is refused by its size, not read.
 * **Compression told by magic bytes, not by name**: apt keeps its lists compressed as its
   configuration says (lz4 on Ubuntu, gzip with ``Acquire::GzipIndexes``, xz, bzip2), and a saved file
   may have any name. gzip (RFC 1952), bzip2, xz and lz4 frames are inflated *incrementally* with a
@@ -32,6 +32,7 @@ import os
 import stat
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -65,6 +66,7 @@ class Kind(enum.Enum):
     HOSTS = ("a fleet host file", 4 * GiB)
     LOG = ("a dpkg log", 1 * GiB)
     CONFIG = ("a configuration file", 16 * MiB)
+    BINARY = ("an ELF file", 4 * GiB)
 
     @property
     def what(self) -> str:
@@ -96,7 +98,7 @@ once per member (zlib hands back the input it did not use as a new bytes object)
 
 
 def size_text(size: int) -> str:
-    """``size`` bytes in the largest binary unit that keeps it whole enough ("64.0 GiB")."""
+    """``size`` bytes in the largest binary unit it reaches: "64 GiB", "1.5 MiB", "300 bytes"."""
     for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
         if size >= factor:
             amount = size / factor
@@ -104,23 +106,47 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+class Why(enum.Enum):
+    """Why an input could not be read, for readers that treat some cases as warnings (a missing
+    changelog is normal, a truncated one is read up to where it ends)."""
+
+    MISSING = "missing"
+    OPEN = "open"
+    NOT_REGULAR = "not-regular"
+    DIRECTORY = "directory"
+    TOO_LARGE = "too-large"
+    READ = "read"
+    UNSUPPORTED = "unsupported"
+    TRUNCATED = "truncated"
+    CORRUPT = "corrupt"
+    GARBAGE = "garbage"
+
+
+class InputError(SourceError):
+    """A :class:`SourceError` from this module, with :class:`Why` and the system's words (``detail``,
+    e.g. ``Permission denied``) when the system refused."""
+
+    def __init__(self, path: str, reason: str, why: Why, detail: str = "") -> None:
+        super().__init__(path, reason)
+        self.why = why
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
 class Where:
     """An input as errors name it: the path first (so ``path: reason`` reads like every other
     error), then the option it was given to: ``/tmp/f: is a FIFO, not a regular file (--status)``."""
 
-    __slots__ = ("option", "path")
+    path: Path | str
+    option: str | None
 
-    def __init__(self, path: Path | str, option: str | None) -> None:
-        self.path = str(path)
-        self.option = option
-
-    def source_error(self, reason: str) -> SourceError:
-        """A :class:`SourceError` naming the file and the option."""
-        return SourceError(self.path, reason + self._suffix())
+    def source_error(self, why: Why, reason: str, detail: str = "") -> InputError:
+        """An :class:`InputError` naming the file and the option."""
+        return InputError(str(self.path), reason + self._suffix(), why, detail)
 
     def parse_error(self, line: int, reason: str) -> ParseError:
         """A :class:`ParseError` naming the file, the line and the option."""
-        return ParseError(self.path, line, reason + self._suffix())
+        return ParseError(str(self.path), line, reason + self._suffix())
 
     def _suffix(self) -> str:
         return f" ({self.option})" if self.option else ""
@@ -147,16 +173,20 @@ def open_input(path: Path | str, kind: Kind, option: str | None = None) -> Binar
     try:
         descriptor = os.open(path, flags)
     except OSError as error:
-        raise where.source_error(_reason(error)) from None
+        missing = error.errno in (errno.ENOENT, errno.ENOTDIR)
+        why = Why.MISSING if missing else Why.OPEN
+        raise where.source_error(why, _reason(error), error.strerror or str(error)) from None
     try:
         info = os.fstat(descriptor)
         for test, reason in _NOT_REGULAR:
             if test(info.st_mode):
-                raise where.source_error(reason)
+                kind_of = Why.DIRECTORY if stat.S_ISDIR(info.st_mode) else Why.NOT_REGULAR
+                raise where.source_error(kind_of, reason)
         if not stat.S_ISREG(info.st_mode):
-            raise where.source_error("is not a regular file")
+            raise where.source_error(Why.NOT_REGULAR, "is not a regular file")
         if info.st_size > kind.limit:
             raise where.source_error(
+                Why.TOO_LARGE,
                 f"is {size_text(info.st_size)}, over the {size_text(kind.limit)} limit "
                 f"for {kind.what}",
             )
@@ -187,7 +217,7 @@ def _read(handle: BinaryIO, size: int, where: Where) -> bytes:
     try:
         return handle.read(size) or b""
     except OSError as error:
-        raise where.source_error(f"cannot read: {error.strerror or error}") from None
+        raise where.source_error(Why.READ, f"cannot read: {error.strerror or error}") from None
 
 
 class _Decompressor(Protocol):
@@ -226,6 +256,19 @@ def _inflate(decompressor: _Decompressor, data: bytes) -> Iterator[bytes]:
         yield call(b"", _CHUNK)
 
 
+def _drain(decompressor: _Decompressor) -> Iterator[bytes]:
+    """At the end of the input, what the decompressor still holds, a piece at a time (none, and
+    no end of stream, means the data was cut)."""
+    while not decompressor.eof:
+        progressed = False
+        for piece in _inflate(decompressor, b""):
+            if piece:
+                progressed = True
+                yield piece
+        if not progressed:
+            return
+
+
 def compression_of(head: bytes) -> str | None:
     """The compression ``head`` (a file's first bytes) starts with, or None for plain data."""
     for magic, name in ((_GZIP, "gzip"), (_XZ, "xz"), (_BZ2, "bzip2"), (_LZ4, "lz4")):
@@ -243,7 +286,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
     lz4 magic, never more than ``kind``'s limit in all (more is a :class:`SourceError`)."""
     head = _read(handle, _FIRST, where)
     if head.startswith(_ZSTD):
-        raise where.source_error("zstd-compressed; decompress it first (zstd -d)")
+        raise where.source_error(Why.UNSUPPORTED, "zstd-compressed; decompress it first (zstd -d)")
     name = compression_of(head)
     total = 0
     if name is None:
@@ -252,7 +295,7 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
             total += len(data)
             if total > kind.limit:
                 raise where.source_error(
-                    f"is over the {size_text(kind.limit)} limit for {kind.what}"
+                    Why.TOO_LARGE, f"is over the {size_text(kind.limit)} limit for {kind.what}"
                 )
             yield data
             data = _read(handle, _CHUNK, where)
@@ -261,55 +304,75 @@ def iter_chunks(handle: BinaryIO, kind: Kind, where: Where) -> Iterator[bytes]:
     members = 1
     data = head
     size = _FIRST
+
+    def counted(pieces: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal total
+        for out in pieces:
+            total += len(out)
+            if total > kind.limit:
+                raise where.source_error(
+                    Why.TOO_LARGE,
+                    f"decompresses to more than {size_text(kind.limit)}, the limit for "
+                    f"{kind.what} (a {name} bomb?); refusing",
+                )
+            if out:
+                yield out
+
     try:
         while True:
+            if not data:  # always look for more: padding may end exactly where a read did
+                size = min(size * 2, _CHUNK)
+                data = _read(handle, size, where)
             if not data:
                 if decompressor.eof:
                     return
-                size = min(size * 2, _CHUNK)
-                data = _read(handle, size, where)
-                if not data:
+                # output the decompressor still holds (a long match cut by the output limit)
+                before = total
+                yield from counted(_drain(decompressor))
+                if decompressor.eof:
+                    return
+                if total == before:
                     raise where.source_error(
-                        f"truncated or corrupt {name} data (the file ends inside it)"
+                        Why.TRUNCATED, f"truncated or corrupt {name} data (the file ends inside it)"
                     )
+                continue
             if decompressor.eof:
                 data = data.lstrip(b"\0")  # padding between members or streams, as gzip allows
                 if not data:
                     continue
                 if not data.startswith(_MAGIC[name]):
-                    raise where.source_error(f"trailing garbage after the {name} data")
+                    raise where.source_error(Why.GARBAGE, f"trailing garbage after the {name} data")
                 members += 1
                 if members > MAX_MEMBERS:
                     raise where.source_error(
-                        f"more than {MAX_MEMBERS} concatenated {name} members; refusing"
+                        Why.TOO_LARGE,
+                        f"more than {MAX_MEMBERS} concatenated {name} members; refusing",
                     )
                 decompressor = _new_decompressor(name)
                 size = _FIRST
-            for out in _inflate(decompressor, data):
-                total += len(out)
-                if total > kind.limit:
-                    raise where.source_error(
-                        f"decompresses to more than {size_text(kind.limit)}, the limit for "
-                        f"{kind.what} (a {name} bomb?); refusing",
-                    )
-                if out:
-                    yield out
+            yield from counted(_inflate(decompressor, data))
             data = decompressor.unused_data if decompressor.eof else b""
     except _ERRORS as error:
-        raise where.source_error(f"truncated or corrupt {name} data ({error})") from None
+        raise where.source_error(
+            Why.CORRUPT, f"truncated or corrupt {name} data ({error})"
+        ) from None
 
 
 def read_bytes(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
     """The file's content, decompressed when it is gzip, xz, bzip2 or lz4, within ``kind``'s limit."""
+    return bytes(_collect(path, kind, option))
+
+
+def _collect(path: Path | str, kind: Kind, option: str | None) -> bytearray:
     where = Where(path, option)
     with open_input(path, kind, option) as handle:
         buffer = bytearray()
         for chunk in iter_chunks(handle, kind, where):
             buffer += chunk
-    return bytes(buffer)
+    return buffer
 
 
-def _text(data: bytes, where: Where, first_line: int = 1) -> str:
+def _text(data: bytes | bytearray, where: Where, first_line: int = 1) -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + first_line
@@ -326,9 +389,9 @@ def read_text(path: Path | str, kind: Kind, option: str | None = None) -> str:
     A NUL byte means the file is binary, not a text format; that is a :class:`ParseError` at the line
     it occurs on.
     """
-    data = read_bytes(path, kind, option)
+    data = _collect(path, kind, option)  # decoded from the buffer itself: no copy of the bytes
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark from a Windows editor
-        data = data[3:]
+        del data[:3]
     return _text(data, Where(path, option))
 
 
@@ -370,7 +433,7 @@ def read_raw(path: Path | str, kind: Kind, option: str | None = None) -> bytes:
             buffer += piece
             if len(buffer) > kind.limit:
                 raise where.source_error(
-                    f"is over the {size_text(kind.limit)} limit for {kind.what}"
+                    Why.TOO_LARGE, f"is over the {size_text(kind.limit)} limit for {kind.what}"
                 )
     return bytes(buffer)
 
@@ -379,3 +442,24 @@ def read_head(path: Path | str, kind: Kind, size: int) -> bytes:
     """At most the first ``size`` bytes of the file as they are (a quick look at a header)."""
     with open_input(path, kind) as handle:
         return _read(handle, size, Where(path, None))
+
+
+def starts_with(path: Path | str, magic: bytes) -> bool:
+    """``path`` is a regular file, not reached through a symlink in its last component, whose
+    first bytes are ``magic``: one ``open`` (``O_NOFOLLOW``, ``O_NONBLOCK``), one ``fstat``, one
+    ``read``; anything else (missing, a FIFO, a device, a link, unreadable) is False. For the quick
+    look at millions of listed paths, where an error per missing file would cost more than the look.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return False
+    try:
+        return (
+            stat.S_ISREG(os.fstat(descriptor).st_mode) and os.read(descriptor, len(magic)) == magic
+        )
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from depgraph.errors import SourceError
+from depgraph.errors import DepgraphError, SourceError
+from depgraph.sources.files import Kind, open_input, read_head
 
 if TYPE_CHECKING:
     from depgraph.diagnostics import Diagnostics
@@ -331,7 +332,8 @@ def unpack(path: Path, directory: Path, diagnostics: Diagnostics | None = None) 
     try:
         compressed = path.stat().st_size
         with (
-            gzip.open(path, "rb") as raw,
+            open_input(path, Kind.SNAPSHOT, "--snapshot") as handle,
+            gzip.GzipFile(fileobj=handle, mode="rb") as raw,
             tarfile.open(fileobj=_Bounded(path, raw), mode="r:") as tar,  # type: ignore[call-overload]
         ):
             members = _members(path, tar, max(compressed, 1), diagnostics)
@@ -391,8 +393,8 @@ def _write(target: Path, source: IO[bytes]) -> None:
 def read_manifest(path: Path, manifest: Path) -> Manifest:
     """The manifest, refused when missing, malformed or of another format version."""
     try:
-        data = manifest.read_bytes()[: MAX_MANIFEST_BYTES + 1]
-    except OSError:
+        data = read_head(manifest, Kind.SNAPSHOT_MEMBER, MAX_MANIFEST_BYTES + 1)
+    except DepgraphError:
         raise SourceError(path, f"not a depgraph snapshot: no {MANIFEST}") from None
     if len(data) > MAX_MANIFEST_BYTES:
         raise SourceError(path, f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 10} KiB")

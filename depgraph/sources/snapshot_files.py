@@ -15,8 +15,10 @@ import json
 from pathlib import Path
 
 from depgraph.elf import ElfFacts
+from depgraph.errors import DepgraphError
 from depgraph.model import Package
 from depgraph.package_files import RootFiles
+from depgraph.sources.files import Kind, read_raw
 from depgraph.sources.snapshot import Snapshot
 
 NOT_CAPTURED = "ELF evidence not in the snapshot"
@@ -38,8 +40,8 @@ class SnapshotFiles(RootFiles):
 
     def _load(self, path: Path) -> None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            data = json.loads(read_raw(path, Kind.SNAPSHOT_MEMBER).decode("utf-8"))
+        except (DepgraphError, UnicodeDecodeError, ValueError):
             self._why = f"{path.name} is unreadable"
             return
         except RecursionError:  # "[[[[..." thousands deep: json's decoder recurses per level

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from depgraph.model import Evidence
 from depgraph.runtime.keys import Certificate, KeyMaterial, Material, servers_for
+from depgraph.sources.files import Kind, read_raw
 from depgraph.sources.snapshot import META, open_snapshot
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def snapshot_key_material(
     if saved is None:
         return None
     try:
-        data = json.loads(saved.read_text(encoding="utf-8"))
+        data = json.loads(read_raw(saved, Kind.SNAPSHOT_MEMBER).decode("utf-8"))
         records = data["material"]
         wanted = set(servers_for(packages))
         found = []

@@ -631,6 +631,70 @@ def mutated(
     return data
 
 
+# compressed inputs (depgraph.sources.files): members of every format, concatenated, cut, padded
+
+
+@st.composite
+def compressed(draw: st.DrawFn) -> bytes:
+    """Concatenated gzip, bzip2, xz or lz4 members (the formats apt's lists and changelogs use),
+    possibly empty, mixed with NUL padding, garbage, truncation and flipped bytes."""
+    import bz2
+    import lzma
+
+    import lz4.frame
+
+    compressors = {
+        "gzip": lambda data: gzip.compress(data, mtime=0),
+        "bzip2": bz2.compress,
+        "xz": lzma.compress,
+        "lz4": lz4.frame.compress,
+    }
+    name = draw(st.sampled_from(sorted(compressors)))
+    pack = compressors[name]
+    text = draw(st.one_of(deb822(), st.binary(max_size=200)))
+    members = [pack(draw(st.sampled_from([text, b"", text[: len(text) // 2]])))]
+    for _ in range(draw(st.integers(0, 4))):
+        members.append(draw(st.sampled_from([b"\0\0\0\0", b"", pack(b""), pack(text)])))
+    data = b"".join(members)
+    operation = draw(st.integers(0, 5))
+    at = draw(st.integers(0, len(data)))
+    if operation == 0:
+        data = data[:at]
+    elif operation == 1 and data:
+        flip = draw(st.integers(0, 255))
+        data = data[: at - 1] + bytes([data[at - 1] ^ flip]) + data[at:] if at else data
+    elif operation == 2:
+        data += draw(st.binary(max_size=16))
+    elif operation == 3:
+        data = data[:at] + draw(st.sampled_from([b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00"])) + data[at:]
+    return data
+
+
+@st.composite
+def file_list(draw: st.DrawFn) -> bytes:
+    """A dpkg ``.list``: one absolute path a line (dpkg(1) "FILES"), with the libraries a restart
+    looks for, odd names, junk, very long lines, CRLF, NUL and compression."""
+    paths = st.one_of(
+        st.sampled_from(
+            [
+                "/.",
+                "/usr",
+                "/lib/x86_64-linux-gnu/libssl.so.1.0.0",
+                "/usr/lib/x86_64-linux-gnu/engines-1.1/afalg.so",
+                "/usr/share/doc/libssl1.0.0/changelog.Debian.gz",
+                "/lib/systemd/system/nginx.service",
+                "/etc/init.d/apache2",
+            ]
+        ),
+        word.map(lambda name: f"/usr/lib/{name}.so.{len(name)}"),
+        junk,
+        long_run(),
+    )
+    lines = draw(st.lists(paths, max_size=30))
+    text = "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+    return draw(mutated(st.just(text.encode("utf-8", "surrogatepass")), compress=True))
+
+
 # Snapshots (``depgraph collect``): the tarball, and its saved /proc
 
 

@@ -40,7 +40,7 @@ from depgraph.debian.relations import (
 from depgraph.debian.upstream_changes import read_upstream_changes
 from depgraph.debian.versions import compare, satisfies, split
 from depgraph.diagnostics import Diagnostics
-from depgraph.errors import DepgraphError
+from depgraph.errors import DepgraphError, ParseError, SourceError
 from depgraph.model import Origin
 from depgraph.openssl_version import parse_openssl_version
 from depgraph.profiles.loader import parse_affected, parse_profile
@@ -51,12 +51,22 @@ from depgraph.runtime.maps import parse_line
 from depgraph.runtime.scan import scan_maps_file
 from depgraph.runtime.sockets import TABLES, parse_table
 from depgraph.sources.control import read_control_file
+from depgraph.sources.dpkg_info import file_list
 from depgraph.sources.dpkg_list import read_dpkg_list
 from depgraph.sources.dpkg_status import (
     dpkg_states,
     duplicate_records,
     read_status,
     read_status_d,
+)
+from depgraph.sources.files import (
+    Kind,
+    Where,
+    iter_chunks,
+    iter_lines,
+    open_input,
+    read_bytes,
+    read_text,
 )
 from depgraph.sources.rdepends_text import read_rdepends
 from tests.fuzz import strategies
@@ -293,6 +303,47 @@ def run_profile(data: bytes, _workdir: Path) -> None:
         str(given)
 
 
+def run_compressed(data: bytes, workdir: Path) -> None:
+    """The one opener's decompression: the whole and the streamed reads agree, byte for byte and
+    line for line, or both refuse at the same line."""
+    path = _file(workdir, "input", data)
+    try:
+        whole = read_bytes(path, Kind.PACKAGES)
+    except SourceError:
+        whole = None
+    with open_input(path, Kind.PACKAGES) as handle:
+        try:
+            streamed = b"".join(iter_chunks(handle, Kind.PACKAGES, Where(path, None)))
+        except SourceError:
+            streamed = None
+    assert whole == streamed
+    try:
+        text = read_text(path, Kind.PACKAGES)
+    except ParseError as error:
+        with contextlib.suppress(SourceError):
+            try:
+                list(iter_lines(path, Kind.PACKAGES))
+            except ParseError as again:
+                assert again.line == error.line, (again.line, error.line)
+            else:
+                raise AssertionError("read_text refused what iter_lines read") from None
+        return
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    assert list(iter_lines(path, Kind.PACKAGES)) == lines
+
+
+def run_file_list(data: bytes, workdir: Path) -> None:
+    """A package's ``.list`` in a tree, as the dependents' roles and ``restart`` read it."""
+    root = workdir / "root"
+    _file(root, "var/lib/dpkg/info/libssl1.0.0:amd64.list", data)
+    listed = file_list(root, "libssl1.0.0", "amd64")
+    assert listed is None or all(line.startswith("/") for line in listed)
+    found = library_files(root, "libssl1.0.0:amd64")
+    assert found is None or all(path.startswith("/") for path in found.paths)
+
+
 def _manifest_target() -> Target | None:
     """The snapshot manifest's target, when the snapshot reader (``depgraph collect``) is there."""
     try:
@@ -377,6 +428,8 @@ TARGETS: dict[str, Target] = {
         Target("os-release", strategies.release_files(), run_release),
         Target("openssl-version", strategies.openssl_version(), run_openssl),
         Target("profile", strategies.profile(), run_profile),
+        Target("compressed-input", strategies.compressed(), run_compressed),
+        Target("file-list", strategies.file_list(), run_file_list),
         _manifest_target(),
         Target("snapshot-tar", strategies.snapshot_tar(), run_snapshot_tar),
         Target("saved-proc", strategies.saved_proc(), run_saved_proc),
