@@ -23,9 +23,11 @@ kept):
   at random, seeded): the reverse-dependency walk reaches all of them (``--format names``);
 * ``chain-200k``: 200,000 packages in one chain, each depending on the one before;
 * ``changelog-50k``: a ``changelog.Debian.gz`` of 50,000 entries, ``depgraph changelog --file --cve``;
+* ``status-255MB``: the same, just under the 256 MiB limit of a status file (the largest status
+  depgraph accepts, issue 23);
 * ``list-2M``: a dependent whose dpkg ``.list`` has 2,000,000 lines (``audit --root``; issue 23);
 * ``bomb-gzip``, ``bomb-bzip2``, ``bomb-xz``, ``bomb-lz4``: a Packages index inflating to 1.5 GiB,
-  refused at the 1 GiB cap (exit 2 is the right answer); ``bomb-members``: a changelog of one entry
+  refused at the 256 MiB cap (exit 2 is the right answer); ``bomb-members``: a changelog of one entry
   and 200,000 empty gzip members, refused at 65,536 members.
 
 Each case runs in its own process (``python -m depgraph``, stdout to ``/dev/null``) under an
@@ -88,12 +90,12 @@ _LIBSSL = (
 )
 
 
-def _status_100mb(folder: Path) -> list[str]:
-    path = folder / "status-100MB"
+def _status_100mb(folder: Path, size: int = 100 * 1000 * 1000) -> list[str]:
+    path = folder / f"status-{size // 1000**2}MB"
     with path.open("w") as out:
         out.write(_LIBSSL)
         n = 0
-        while out.tell() < 100 * 1000 * 1000:
+        while out.tell() < size:
             depends = (
                 "libc6 (>= 2.34), libssl3 (>= 3.0.0) | libssl1.1" if n % 7 else "libc6 (>= 2.34)"
             )
@@ -324,7 +326,7 @@ def feed_parsers(folder: Path) -> int:
 
 # --- issue 23: streamed file lists, bombs of each compression, many gzip members ----------------
 # A bomb is refused (exit 2, one line naming the file and the limit) at the running cap of its kind
-# (1 GiB for a Packages index), in time linear in what was inflated and memory bounded by the cap.
+# (256 MiB for a Packages index), in time linear in what was inflated and memory bounded by the cap.
 
 
 def _list_2m(folder: Path) -> list[str]:
@@ -384,6 +386,7 @@ REFUSED = frozenset({"bomb-gzip", "bomb-bzip2", "bomb-xz", "bomb-lz4", "bomb-mem
 
 CASES: dict[str, Callable[[Path], list[str]]] = {
     "status-100MB": _status_100mb,
+    "status-255MB": lambda folder: _status_100mb(folder, 255 * 1024 * 1024),
     "line-1MB": _line_1mb,
     "line-1MB-parsers": _line_1mb_parsers,
     "long-field": _long_field,

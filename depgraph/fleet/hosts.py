@@ -78,10 +78,10 @@ def describe(path: Path) -> Host:
             head = file.read(SNIFF_BYTES) or b""
     except InputError as error:
         reason = "not a regular file" if error.why is Why.NOT_REGULAR else error.reason
-        if error.why is Why.DIRECTORY:
-            reason = _unlistable(path)
         if error.why in (Why.MISSING, Why.OPEN):
             reason = f"cannot read: {error.detail}"
+        if error.why is Why.DIRECTORY or os.path.isdir(path):  # a folder open(2) refused too
+            reason = _unlistable(path)
         return Host(path, Kind.UNREADABLE, host_name(path), reason=reason)
     except OSError as error:
         return Host(path, Kind.UNREADABLE, host_name(path), reason=_why(error))
