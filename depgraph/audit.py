@@ -458,9 +458,15 @@ def _warn_without_file_lists(
     say so once, with how many, since their roles are less certain (``role_missing``)."""
     if root is None:
         return
-    lacking = sorted(p for p, role in graph.roles.items() if role.missing == NO_FILE_LIST)
+    lacking = sorted(
+        p for p, role in graph.roles.items() if (role.missing or "").startswith(NO_FILE_LIST)
+    )
     if not lacking:
         return
+    for package in lacking:  # a list that is there but was refused is named, with why
+        missing = graph.roles[package].missing or NO_FILE_LIST
+        if missing != NO_FILE_LIST:
+            diagnostics.note(package, missing)
     shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
     one = len(lacking) == 1
     noun, whose = ("dependent", "its role comes") if one else ("dependents", "their roles come")

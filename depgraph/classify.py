@@ -276,6 +276,9 @@ class Classifier:
         files = self.files.files(package)
         if files is None:
             why = NO_FILE_LIST if node.installed else "not installed: no files"
+            refused = getattr(self.files, "refused", {}).get(package.name)
+            if node.installed and refused:  # there, but a FIFO, a device, too large...
+                why = f"{NO_FILE_LIST} read: {refused}"
             return self._without_files(node, package, hop, known, metadata, why)
         metadata += list(_units(files)) or list(self._sibling_units(package))
         service = any(e.kind in ("systemd-unit", "init-script") for e in metadata)

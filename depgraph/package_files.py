@@ -40,12 +40,17 @@ class RootFiles:
         self.root = root
         self.cache = cache
         self._lists: dict[tuple[str, str | None], list[str] | None] = {}
+        self.refused: dict[str, str] = {}
+        """Package name -> why its file list is there but was not read (a FIFO, too large...)."""
 
     def files(self, package: Package) -> list[str] | None:
         """dpkg's file list of the package (read once per package)."""
         key = (package.name, package.architecture)
         if key not in self._lists:
-            self._lists[key] = file_list(self.root, package.name, package.architecture)
+            refused: list[str] = []
+            self._lists[key] = file_list(self.root, package.name, package.architecture, refused)
+            if self._lists[key] is None and refused:
+                self.refused[package.name] = refused[0]
         return self._lists[key]
 
     def elves(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import lzma
 import os
 import shutil
@@ -424,6 +425,26 @@ def test_fifo_as_a_list_in_the_root(tree: Path, pure: bool) -> None:
     done = depgraph("audit", "--root", tree, "--format", "json", pure=pure)
     assert done.status in (0, 1), done.stderr
     assert "libssl1.0.0" in done.stdout
+
+
+@pytest.mark.parametrize("pure", BACKENDS)
+def test_fifo_as_a_dependents_list_is_named_not_taken_for_a_missing_list(
+    tree: Path, pure: bool
+) -> None:
+    """ntpdate (a dependent of libssl1.0.0 in this tree) has a FIFO where its list should be:
+    it is not read, and the warning says why, rather than counting it among the packages
+    that have no list at all."""
+    needs_apt(pure)
+    fifo = tree / "var/lib/dpkg/info/ntpdate.list"
+    os.mkfifo(fifo)
+    done = depgraph("audit", "--root", tree, "--format", "json", pure=pure)
+    assert done.status in (0, 1), done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if str(fifo) in line]
+    assert line.startswith("depgraph: warning: ntpdate: no dpkg file list read: ")
+    assert line.endswith(f"{fifo}: is a FIFO, not a regular file")
+    packages = json.loads(done.stdout)["packages"]
+    (missing,) = [p["role_missing"] for p in packages if p["package"] == "ntpdate"]
+    assert missing == f"no dpkg file list read: {fifo}: is a FIFO, not a regular file"
 
 
 @pytest.mark.parametrize("pure", BACKENDS)
