@@ -519,7 +519,8 @@ def test_audit_of_a_server_whose_libssl_was_replaced_under_it(
     assert report["summary"]["highest_risk"] not in ("critical", "high"), report["summary"]
     table = run_depgraph("audit", "--profile", "openssl-cve-2022-3602", "--fail-on", "high")
     assert table.status == 0, table.stdout
-    assert f"maps an older copy ({current.version}, fixed)" in table.stdout
+    words = " ".join(table.stdout.split())  # lines wrap where the temporary path's length says
+    assert f"maps an older copy ({current.version}, fixed)" in words
     # the plan does not repeat the profile's words about vulnerable code for a fixed old copy
     (restart,) = [a for a in report["actions"] if a["step"] == "restart"]
     assert restart["text"].startswith("Restart the processes that map an older copy of the library")

@@ -90,6 +90,21 @@ def parse_line(line: str) -> tuple[str, str, int, str, bool] | None:
     return address, device, inode, path, deleted
 
 
+def library_line(
+    line: str, library: LibraryFiles, needles: list[str] | None = None
+) -> tuple[str, str, int, str, bool] | None:
+    """:func:`parse_line`'s fields when ``line`` maps one of ``library``'s files (a file, not a
+    pseudo-file such as ``/memfd:``, that the library's patterns match), else None. ``needles``:
+    the library's needles, looked for first (the cheap test that leaves out most lines); None when
+    the caller has already looked."""
+    if needles is not None and "" not in needles and not any(n in line for n in needles):
+        return None
+    parsed = parse_line(line)
+    if parsed is None or parsed[3].startswith(NOT_FILES) or not library.matches(parsed[3]):
+        return None
+    return parsed
+
+
 def _candidate_lines(text: str, needles: list[str]) -> list[tuple[int, str]]:
     """The lines containing a needle, with their numbers, found by ``str.find`` rather than by
     looking at every line (a process maps hundreds of files, and only a few are the library)."""
@@ -121,12 +136,10 @@ def library_mappings(text: str, library: LibraryFiles) -> tuple[Mapping, ...]:
     needles = [needle.decode() for needle in library.needles]
     found: dict[tuple[str, str, int], Mapping] = {}
     for number, line in _candidate_lines(text, needles):
-        parsed = parse_line(line)
+        parsed = library_line(line, library)
         if parsed is None:
             continue
         address, device, inode, path, deleted = parsed
-        if path.startswith(NOT_FILES) or not library.matches(path):
-            continue
         key = (path, device, inode)
         if key not in found:
             found[key] = Mapping(path, device, inode, deleted, address, number)

@@ -29,7 +29,7 @@ from depgraph.errors import DepgraphError
 from depgraph.model import Evidence
 from depgraph.runtime.cgroup import Placement, placement
 from depgraph.runtime.library import LibraryFiles
-from depgraph.runtime.maps import NOT_FILES, Mapping, MappingState, mapping_state, parse_line
+from depgraph.runtime.maps import Mapping, MappingState, library_line, mapping_state
 from depgraph.runtime.owners import Owners
 from depgraph.runtime.scan import (
     _RANK,
@@ -109,19 +109,14 @@ def _mappings(text: str, library: LibraryFiles) -> Iterator[Mapping]:
     """The library's mappings in the saved lines (``grep -n``'s ``N:`` kept as the line number),
     one line at a time: a hostile snapshot's maps may hold millions of lines."""
     needles = [needle.decode() for needle in library.needles]
-    any_line = "" in needles  # a pattern such as "*" that any line may match
     for index, line in _text_lines(text):
         number, colon, rest = line.partition(":")
         if colon and _decimal(number):
             index, line = int(number), rest
-        if not any_line and not any(needle in line for needle in needles):
-            continue
-        parsed = parse_line(line)
+        parsed = library_line(line, library, needles)
         if parsed is None:
             continue
         address, device, inode, path, deleted = parsed
-        if path.startswith(NOT_FILES) or not library.matches(path):
-            continue
         yield Mapping(path, device, inode, deleted, address, index)
 
 

@@ -681,10 +681,9 @@ def scan_maps_file(
     told without the system it came from. Each process keeps its :data:`MAX_MAPPINGS` worst
     mappings; its evidence counts the others.
     """
-    from depgraph.runtime.maps import NOT_FILES, parse_line
+    from depgraph.runtime.maps import library_line
 
     needles = [needle.decode() for needle in library.needles]
-    any_line = "" in needles  # a pattern such as "*" that any line may match
     prefix = re.compile(_GREP_PREFIX)
     pids: set[int] = set()
     found: dict[int, _Kept] = {}
@@ -695,14 +694,10 @@ def scan_maps_file(
             pid = int(match.group(1) or match.group(2))
             line = line[match.end() :]
         pids.add(pid)
-        if not any_line and not any(needle in line for needle in needles):
-            continue
-        parsed = parse_line(line)
+        parsed = library_line(line, library, needles)
         if parsed is None:
             continue
         address, device, inode, mapped, deleted = parsed
-        if mapped.startswith(NOT_FILES) or not library.matches(mapped):
-            continue
         kept = found.get(pid)
         if kept is None:
             kept = found[pid] = _Kept()
