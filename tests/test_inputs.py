@@ -509,12 +509,24 @@ def test_unreadable_folders_as_nobody_are_not_internal_errors(tree: Path, folder
         (*GRAPH, "--snapshot", ""),
         ("audit", "--root", ""),
         ("restart", "--maps", ""),
+        ("restart", "--root", ""),
+        ("audit", "--maps", ""),
+        ("changelog", "--cve", "CVE-2014-0160", "--root", ""),
         (*CHANGELOG, ""),
     ],
-    ids=lambda args: args[-2],
+    ids=lambda args: " ".join(args[:1] + args[-2:-1]),
 )
 def test_empty_path_is_refused_by_its_option(args: tuple[str, ...]) -> None:
+    """``Path("")`` is ``.``: an empty --maps was taken for none (this system's /proc read in its
+    place), an empty --root for the current folder."""
     one_error(depgraph(*args), f"argument {args[-2]}: empty path")
+
+
+def test_empty_profile_and_fleet_path_are_refused() -> None:
+    """An empty --profile was taken for none (the default profile audited in its place), an empty
+    fleet PATH for the current folder (walked as a fleet)."""
+    one_error(depgraph("audit", "--profile", ""), "argument --profile: empty name")
+    one_error(depgraph("fleet", "", "--no-cache"), "argument PATH: empty path")
 
 
 # --- nothing reads a file any other way ---------------------------------------------------------

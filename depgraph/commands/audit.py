@@ -51,7 +51,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     extra.add_argument(
         "--maps",
-        type=Path,
+        type=input_path,
         metavar="FILE",
         help="its saved 'grep libssl /proc/*/maps' output (instead of this system's /proc)",
     )

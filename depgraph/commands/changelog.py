@@ -56,7 +56,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--root",
-        type=Path,
+        type=input_path,
         metavar="DIR",
         help="read a chroot or unpacked image like / (default /)",
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depgraph.commands import Outcome
-from depgraph.commands.options import FAIL_LEVELS, add_profile_options
+from depgraph.commands.options import FAIL_LEVELS, add_profile_options, input_path
 from depgraph.fleet import limits
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "a re-run audits only new or changed files."
         ),
     )
-    fleet.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="host files or folders")
+    fleet.add_argument(
+        "paths", nargs="+", type=input_path, metavar="PATH", help="host files or folders"
+    )
     add_profile_options(fleet)
     engine = fleet.add_argument_group("where the audits run")
     engine.add_argument(

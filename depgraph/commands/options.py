@@ -19,6 +19,14 @@ def input_path(text: str) -> Path:
     return Path(text)
 
 
+def profile_name(text: str) -> str:
+    """argparse ``type=`` of ``--profile``: a name or a file, never empty (an empty one was taken
+    for no ``--profile`` at all, and the default profile audited in its place)."""
+    if text == "":
+        raise argparse.ArgumentTypeError("empty name")
+    return text
+
+
 FAIL_LEVELS = ("critical", "high", "medium", "low")
 """``--fail-on`` choices: the risk levels a finding can reach, most severe first."""
 
@@ -29,6 +37,7 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
     which = parser.add_argument_group("the vulnerability (default: --profile heartbleed)")
     which.add_argument(
         "--profile",
+        type=profile_name,
         metavar="NAME|FILE",
         help="a built-in profile (depgraph profiles) or a TOML file",
     )

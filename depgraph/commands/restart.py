@@ -39,7 +39,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     restart.add_argument(
-        "--root", type=Path, metavar="DIR", help="read a chroot or unpacked image like / (no /proc)"
+        "--root",
+        type=input_path,
+        metavar="DIR",
+        help="read a chroot or unpacked image like / (no /proc)",
     )
     restart.add_argument(
         "--library",
