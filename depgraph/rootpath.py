@@ -100,4 +100,13 @@ def under_root(root: Path, path: str) -> Path:
     resolved = resolve_in_root(root, path)
     if resolved is not None:
         return resolved
-    return root / (path.lstrip("/") + " (symlink loop in the tree)")
+    return root / (path.lstrip("/") + LOOP_SUFFIX)
+
+
+LOOP_SUFFIX = " (symlink loop in the tree)"
+"""What :func:`under_root` appends to a path that ends in a symlink loop."""
+
+
+def is_loop(path: Path) -> bool:
+    """``path`` came from :func:`under_root` and ends in a symlink loop."""
+    return str(path).endswith(LOOP_SUFFIX)

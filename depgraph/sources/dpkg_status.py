@@ -18,7 +18,7 @@ from depgraph.debian.deb822 import iter_paragraphs
 from depgraph.diagnostics import Diagnostics
 from depgraph.errors import DepgraphError, ParseError, SourceError
 from depgraph.model import Origin, Package
-from depgraph.rootpath import under_root
+from depgraph.rootpath import LOOP_SUFFIX, is_loop, under_root
 from depgraph.sources.control import WANTED, package_from_fields, read_control_file
 from depgraph.sources.files import Kind, read_text
 
@@ -44,6 +44,9 @@ def check_status(path: Path) -> None:
     try:
         open_input(path, Kind.STATUS).close()
     except InputError as error:
+        if error.why is Why.MISSING and is_loop(path):
+            shown = Path(str(path).removesuffix(LOOP_SUFFIX))
+            raise SourceError(shown, "a symlink loop in the tree, not a status file") from None
         if error.why is Why.MISSING:
             raise SourceError(
                 path, "no dpkg status file (is this the root of a Debian system?)"
