@@ -147,3 +147,33 @@ def throwaway_certificate(directory: Path) -> tuple[Path, Path]:
         capture_output=True,
     )  # fmt: skip
     return key, cert
+
+
+def snapshot_tarball(
+    path: Path, root: Path, host: str, members: Sequence[str] | None = None
+) -> None:
+    """A tarball in the ``depgraph-snapshot/1`` format (depgraph collect's) of a saved tree whose
+    manifest names ``host``: every file of ``root``, or only ``members`` (paths in it)."""
+    import io
+    import json
+    import tarfile
+
+    manifest = {
+        "format": "depgraph-snapshot/1",
+        "host": host,
+        "time": "2014-04-08T12:00:00+00:00",
+        "kernel": "Linux",
+        "collector": "test",
+        "libraries": ["libssl1.0.0"],
+        "captured": ["dpkg-status"],
+        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
+    }
+    files = sorted(root.rglob("*")) if members is None else [root / name for name in members]
+    with tarfile.open(path, "w:gz") as tar:
+        for file in files:
+            if file.is_file() and not file.is_symlink():
+                tar.add(file, arcname=str(file.relative_to(root)))
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))

@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import HEARTBLEED, REPO, SCHEMAS, run_depgraph
+from tests.conftest import HEARTBLEED, REPO, SCHEMAS, run_depgraph, snapshot_tarball
 
 SCHEMA = json.loads((SCHEMAS / "fleet-v1.schema.json").read_text())
 SCENARIOS = sorted(path.parent.name for path in HEARTBLEED.glob("*/root"))
@@ -36,35 +36,13 @@ libcurl3, curl and openssl are TLS clients; the openssl command is no server, is
 DPKG_LIST = REPO / "fixtures" / "audit" / "dpkg-list-only" / "dpkg-l.txt"
 
 
-def _snapshot(path: Path, root: Path, host: str) -> None:
-    """A tarball in the ``depgraph-snapshot/1`` format of a saved tree (tests/test_snapshot.py)."""
-    manifest = {
-        "format": "depgraph-snapshot/1",
-        "host": host,
-        "time": "2014-04-08T12:00:00+00:00",
-        "kernel": "Linux",
-        "collector": "test",
-        "libraries": ["libssl1.0.0"],
-        "captured": ["dpkg-status"],
-        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
-    }
-    with tarfile.open(path, "w:gz") as tar:
-        for file in sorted(root.rglob("*")):
-            if file.is_file() and not file.is_symlink():
-                tar.add(file, arcname=str(file.relative_to(root)))
-        data = json.dumps(manifest).encode()
-        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of hosts: one snapshot per 2014 tree, this machine's snapshot, a status file and
     a ``dpkg -l`` list (in a subfolder)."""
     folder = tmp_path_factory.mktemp("fleet")
     for name in SCENARIOS:
-        _snapshot(folder / f"{name}.tar.gz", HEARTBLEED / name / "root", f"host-{name}")
+        snapshot_tarball(folder / f"{name}.tar.gz", HEARTBLEED / name / "root", f"host-{name}")
     done = run_depgraph("collect", "-o", folder / "this-machine.tar.gz")
     assert done.status == 0, done.stderr
     saved = folder / "saved"
@@ -265,7 +243,7 @@ def test_bad_hosts_fail_with_their_reason_and_the_run_goes_on(tmp_path: Path) ->
     good = HEARTBLEED / "debian-7.0-i386/root/var/lib/dpkg/status"
     shutil.copy(good, folder / "good.status")
     whole = folder / "whole.tar.gz"
-    _snapshot(whole, HEARTBLEED / "debian-jessie-armel/root", "jessie")
+    snapshot_tarball(whole, HEARTBLEED / "debian-jessie-armel/root", "jessie")
     (folder / "truncated.tar.gz").write_bytes(whole.read_bytes()[:5000])
     _hostile(folder / "hostile.tar.gz")
     # an Alpine host's package database (apk's lib/apk/db/installed): another distribution
@@ -776,8 +754,8 @@ def slow_snapshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _wide(root / "var/lib/dpkg/status", 100_000)
     hosts = folder / "hosts"
     hosts.mkdir()
-    _snapshot(hosts / "0-wide.tar.gz", root, "wide")
-    _snapshot(hosts / "a.tar.gz", HEARTBLEED / "debian-7.0-i386/root", "a")
+    snapshot_tarball(hosts / "0-wide.tar.gz", root, "wide")
+    snapshot_tarball(hosts / "a.tar.gz", HEARTBLEED / "debian-7.0-i386/root", "a")
     return hosts
 
 

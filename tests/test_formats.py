@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from tests.conftest import REPO, run_depgraph, scenario
+from tests.conftest import REPO, run_depgraph, scenario, snapshot_tarball
 
 STATUS = scenario("ubuntu-12.04.3-armhf") / "var/lib/dpkg/status"
 GOLDEN = Path(__file__).parent / "golden"
@@ -243,26 +243,9 @@ title) and a CSI (clear screen), a newline, a Markdown cell end, a right-to-left
 
 
 def _hostile_snapshot(path: Path, host: str) -> None:
-    """A ``depgraph-snapshot/1`` tarball of a 2014 tree whose manifest names ``host``."""
-    import tarfile
-
+    """A ``depgraph-snapshot/1`` tarball of a 2014 tree's status whose manifest names ``host``."""
     root = scenario("ubuntu-14.04-core-armhf")
-    manifest = {
-        "format": "depgraph-snapshot/1",
-        "host": host,
-        "time": "2014-04-08T12:00:00+00:00",
-        "kernel": "Linux",
-        "collector": "test",
-        "libraries": ["libssl1.0.0"],
-        "captured": ["dpkg-status"],
-        "missing": [{"what": "proc", "why": "a saved tree has no processes"}],
-    }
-    with tarfile.open(path, "w:gz") as tar:
-        tar.add(root / "var/lib/dpkg/status", arcname="var/lib/dpkg/status")
-        data = json.dumps(manifest).encode()
-        info = tarfile.TarInfo("depgraph-snapshot/manifest.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    snapshot_tarball(path, root, host, ["var/lib/dpkg/status"])
 
 
 def _assert_inert(text: str) -> None:
