@@ -848,3 +848,50 @@ def test_a_stopped_fleet_removes_its_run_folder_and_its_audits(
             break
         time.sleep(0.1)
     assert _using(run) == []
+
+
+_HOLDING = """
+import sys, time
+from depgraph.fleet import scratch
+with scratch.held_stops():
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[1]))
+    print("held to the end", flush=True)
+print("went on", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("stops", "died_of", "held_to_the_end"),
+    [
+        ((signal.SIGINT,), signal.SIGINT, True),
+        ((signal.SIGTERM,), signal.SIGTERM, True),
+        ((signal.SIGINT, signal.SIGINT), signal.SIGINT, False),
+        ((signal.SIGTERM, signal.SIGINT), signal.SIGTERM, False),
+    ],
+)
+def test_a_stop_while_the_cluster_starts_waits_for_it_and_a_second_stop_does_not(
+    stops: tuple[signal.Signals, ...], died_of: signal.Signals, held_to_the_end: bool
+) -> None:
+    """``scratch.held_stops`` (around the local cluster's start, which a stop cut in the middle of
+    a worker's spawn: ``EOFError: Ran out of input`` on the terminal after the run had ended):
+    the first SIGINT or SIGTERM acts when the block ends, through the handler that was there
+    before; a second one acts at once. Real signals to a real process."""
+    holding = subprocess.Popen(
+        [sys.executable, "-c", _HOLDING, "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        assert holding.stdout is not None
+        assert holding.stdout.readline() == "holding\n"
+        for stop in stops:
+            holding.send_signal(stop)
+            time.sleep(0.2)
+        stdout, stderr = holding.communicate(timeout=30)
+    finally:
+        if holding.poll() is None:
+            holding.kill()
+            holding.wait()
+    assert holding.returncode == -died_of, stderr
+    assert ("held to the end" in stdout) is held_to_the_end
+    assert "went on" not in stdout

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depgraph.errors import SourceError
+from depgraph.fleet import scratch
 from depgraph.fleet.hosts import Host, Kind, describe
 from depgraph.fleet.runner import HostRunner, HostTask, audit_hosts
 from depgraph.fleet.summary import failure
@@ -154,7 +155,7 @@ def _on_dask(
     total: int,
 ) -> None:
     import dask
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     from depgraph.errors import UsageError
 
@@ -185,20 +186,8 @@ def _on_dask(
                     ) from None
             else:
                 report.engine = f"dask local cluster, {settings.jobs} workers"
-                cluster = LocalCluster(
-                    n_workers=settings.jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    memory_limit=0,
-                    dashboard_address=None,
-                    # the scheduler's HTTP routes (health, metrics) still listen: on a free port
-                    # of the loopback, not 8787 (taken by a second fleet: a warning on stderr)
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    # the workers' own log: a heartbeat racing the scheduler's close at the end
-                    # is an ERROR with a traceback, for Dask's developers (a host's failure
-                    # reaches the report as its result)
-                    silence_logs=logging.CRITICAL,
-                )
+                with scratch.held_stops():  # a stop now would cut a worker's start: after it
+                    cluster = _local_cluster(settings.jobs)
                 client = Client(cluster)
             with client:
                 _Run(client, as_completed(), report, cache, progress).run(
@@ -207,6 +196,26 @@ def _on_dask(
         finally:
             if cluster is not None:
                 cluster.close()
+
+
+def _local_cluster(jobs: int) -> Any:
+    """A cluster of ``jobs`` worker processes on this machine, one thread each."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=jobs,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=0,
+        dashboard_address=None,
+        # the scheduler's HTTP routes (health, metrics) still listen: on a free port
+        # of the loopback, not 8787 (taken by a second fleet: a warning on stderr)
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        # the workers' own log: a heartbeat racing the scheduler's close at the end
+        # is an ERROR with a traceback, for Dask's developers (a host's failure
+        # reaches the report as its result)
+        silence_logs=logging.CRITICAL,
+    )
 
 
 Batch = tuple[tuple[HostTask, str], ...]

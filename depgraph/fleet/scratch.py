@@ -28,9 +28,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 ENVIRONMENT = "DEPGRAPH_SCRATCH"
 PREFIX = "depgraph-fleet-"
@@ -110,6 +111,46 @@ def run_folder() -> Iterator[Path]:
                 with contextlib.suppress(OSError, ValueError):
                     stream.flush()
             os._exit(stopped)
+
+
+@contextlib.contextmanager
+def held_stops() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the block runs (in the main thread), and act on the first
+    one received when it ends; a second one makes the first act at once.
+
+    For starting a local cluster: its nannies start each worker with ``multiprocessing``'s
+    *spawn*, which writes the new process its start-up data through a pipe. A run that ended
+    there (``os._exit`` in :func:`run_folder`) cut that pipe, and the new worker, not yet among
+    the children :func:`_stop_children` kills, printed ``EOFError: Ran out of input`` with its
+    traceback on the user's terminal after the run was over. Started, the cluster is stopped
+    cleanly (a second or two later); a second Ctrl-C does not wait for that."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {stop: signal.getsignal(stop) for stop in stops}
+    received: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if len(received) > 1:  # acts as the first stop would have (its exit status)
+            _restore(previous)
+            signal.raise_signal(received[0])
+
+    for stop in stops:
+        signal.signal(stop, hold)
+    try:
+        yield
+    finally:
+        _restore(previous)
+    if received:
+        signal.raise_signal(received[0])
+
+
+def _restore(handlers: Mapping[signal.Signals, Any]) -> None:
+    """Put back the handlers :func:`signal.getsignal` gave (None: one not set from Python)."""
+    for stop, handler in handlers.items():
+        signal.signal(stop, signal.SIG_DFL if handler is None else handler)
 
 
 def _stop_status(error: BaseException) -> int | None:
