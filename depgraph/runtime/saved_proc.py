@@ -26,18 +26,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from depgraph.errors import DepgraphError
-from depgraph.model import Evidence
 from depgraph.runtime.cgroup import Placement, placement
 from depgraph.runtime.library import LibraryFiles
 from depgraph.runtime.maps import Mapping, MappingState, library_line, mapping_state
 from depgraph.runtime.owners import Owners
 from depgraph.runtime.scan import (
-    _RANK,
     ProcessExposure,
     RuntimeScan,
     _Kept,
     _state_reason,
     _text_lines,
+    more_mappings,
     process_evidence,
 )
 from depgraph.runtime.sockets import TABLES, Listener, parse_table
@@ -152,17 +151,6 @@ def _judge(
     return state
 
 
-def _ranking(
-    state: Callable[[Mapping], MappingState],
-) -> Callable[[Mapping], tuple[int, bool, str]]:
-    """Worst first: deleted, replaced, unknown, current; libssl before the others; by path."""
-
-    def rank(mapping: Mapping) -> tuple[int, bool, str]:
-        return (_RANK[state(mapping)], "libssl" not in mapping.path, mapping.path)
-
-    return rank
-
-
 def _listeners(directory: Path) -> tuple[Listener, ...] | None:
     fd = _text(directory / "fd")
     if fd is None:
@@ -219,13 +207,12 @@ def scan_saved(
         exact = _map_files(_text(directory / "map_files") or "")
 
         state = _judge(identities, exact, started)
-        kept = _Kept(_ranking(state))
+        kept = _Kept(state)
         for mapping in _mappings(maps_text, library):
             kept.add(mapping)
         if not kept.seen:
             continue
-        ordered, more = kept.worst()
-        states = tuple(state(m) for m in ordered)
+        ordered, states, more = kept.worst()
         exe = _text(directory / "exe")
         exe = exe.strip("\n") if exe else None
         if stat is None:
@@ -241,14 +228,7 @@ def scan_saved(
         shown = f"{source}:{proc.name}/{pid}"
         evidence = process_evidence(shown, ordered, states, where, listening)
         if more:
-            evidence += (
-                Evidence(
-                    "proc-maps",
-                    f"and {more} more mapped files of the library, not listed (the "
-                    f"{len(ordered)} worst are)",
-                    path=f"{shown}/maps",
-                ),
-            )
+            evidence += (more_mappings(more, len(ordered), f"{shown}/maps"),)
         found.append(
             ProcessExposure(
                 pid=pid,

@@ -283,7 +283,7 @@ def _states(
                     started=started,
                 )
         judged.append((state, mapping))
-    judged.sort(key=lambda pair: (_RANK[pair[0]], "libssl" not in pair[1].path, pair[1].path))
+    judged.sort(key=lambda pair: worst_first(*pair))
     return tuple(m for _, m in judged), tuple(s for s, _ in judged)
 
 
@@ -636,15 +636,28 @@ def _text_lines(text: str) -> Iterator[tuple[int, str]]:
         start = end + 1
 
 
+def worst_first(state: MappingState, mapping: Mapping) -> tuple[int, bool, str]:
+    """The order mappings are shown and kept in: deleted, replaced, unknown, current; libssl
+    before the library's other files; then by path."""
+    return (_RANK[state], "libssl" not in mapping.path, mapping.path)
+
+
+def _saved_state(mapping: Mapping) -> MappingState:
+    """A mapping of saved maps text: deleted when it says so, else unknown (no system to ask)."""
+    return MappingState.DELETED if mapping.deleted else MappingState.UNKNOWN
+
+
 class _Kept:
-    """One process's mappings of the library, its worst :data:`MAX_MAPPINGS` kept."""
+    """One process's mappings of the library, as judged by ``state``, its worst
+    :data:`MAX_MAPPINGS` kept (:func:`worst_first`)."""
 
-    __slots__ = ("kept", "rank", "seen")
+    __slots__ = ("kept", "rank", "seen", "state")
 
-    def __init__(self, rank: Callable[[Mapping], tuple[int, bool, str]] | None = None) -> None:
+    def __init__(self, state: Callable[[Mapping], MappingState] = _saved_state) -> None:
         self.kept: dict[tuple[str, str, int], Mapping] = {}
         self.seen: set[tuple[str, str, int]] = set()
-        self.rank = rank or _saved_rank
+        self.state = state
+        self.rank: Callable[[Mapping], tuple[int, bool, str]] = lambda m: worst_first(state(m), m)
 
     def add(self, mapping: Mapping) -> None:
         key = (mapping.path, mapping.device, mapping.inode)
@@ -656,18 +669,19 @@ class _Kept:
             worst = sorted(self.kept.items(), key=lambda item: self.rank(item[1]))
             self.kept = dict(worst[:MAX_MAPPINGS])
 
-    def worst(self) -> tuple[tuple[Mapping, ...], int]:
-        """The worst mappings, worst first, and how many more there were."""
+    def worst(self) -> tuple[tuple[Mapping, ...], tuple[MappingState, ...], int]:
+        """The worst mappings, worst first, their states, and how many more there were."""
         ordered = sorted(self.kept.values(), key=self.rank)[:MAX_MAPPINGS]
-        return tuple(ordered), len(self.seen) - len(ordered)
+        return tuple(ordered), tuple(map(self.state, ordered)), len(self.seen) - len(ordered)
 
 
-def _saved_state(mapping: Mapping) -> MappingState:
-    return MappingState.DELETED if mapping.deleted else MappingState.UNKNOWN
-
-
-def _saved_rank(mapping: Mapping) -> tuple[int, bool, str]:
-    return (_RANK[_saved_state(mapping)], "libssl" not in mapping.path, mapping.path)
+def more_mappings(more: int, shown: int, path: str) -> Evidence:
+    """The evidence line for the mappings a process's :class:`_Kept` left out."""
+    return Evidence(
+        "proc-maps",
+        f"and {more} more mapped files of the library, not listed (the {shown} worst are)",
+        path=path,
+    )
 
 
 def scan_maps_file(
@@ -704,8 +718,7 @@ def scan_maps_file(
         kept.add(Mapping(mapped, device, inode, deleted, address, number))
     processes = []
     for pid, kept in sorted(found.items()):
-        ordered, more = kept.worst()
-        states = tuple(_saved_state(m) for m in ordered)
+        ordered, states, more = kept.worst()
         evidence = [
             Evidence(
                 "proc-maps",
@@ -717,14 +730,7 @@ def scan_maps_file(
             for m, state in zip(ordered, states, strict=True)
         ]
         if more:
-            evidence.append(
-                Evidence(
-                    "proc-maps",
-                    f"and {more} more mapped files of the library, not listed (the "
-                    f"{len(ordered)} worst are)",
-                    path=str(path),
-                )
-            )
+            evidence.append(more_mappings(more, len(ordered), str(path)))
         processes.append(
             ProcessExposure(
                 pid=pid,
