@@ -1,4 +1,5 @@
-"""Where depgraph may keep caches: ``$XDG_CACHE_HOME/depgraph`` (XDG Base Directory spec).
+"""Where depgraph may keep caches: ``$XDG_CACHE_HOME/depgraph`` (XDG Base Directory spec); and
+where it unpacks scratch files (:func:`scratch_base`).
 
 depgraph never writes to the system it audits; a cache lives in the invoking user's own cache
 directory, and when that cannot be created or written the caller simply goes without.
@@ -22,3 +23,22 @@ def cache_dir(*parts: str) -> Path | None:
     if not os.access(directory, os.W_OK | os.X_OK):
         return None
     return directory
+
+
+SCRATCH_ENVIRONMENT = "DEPGRAPH_SCRATCH"
+"""Names the folder scratch files go in: set by ``depgraph fleet`` for its processes (a private
+folder it removes at the end, :mod:`depgraph.fleet.scratch`)."""
+SHM = "/dev/shm"
+
+
+def scratch_base() -> str | None:
+    """Where scratch folders (an unpacked snapshot) go, for :func:`tempfile.mkdtemp`'s ``dir``:
+    ``$DEPGRAPH_SCRATCH`` when set; else its default when ``$TMPDIR`` is set (None); else
+    ``/dev/shm`` (memory: a snapshot is ~1,500 small files, which a disk creates three times
+    slower) when it can be written; else None, the system's temporary folder."""
+    given = os.environ.get(SCRATCH_ENVIRONMENT)
+    if given:
+        return given
+    if os.environ.get("TMPDIR"):
+        return None
+    return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK | os.X_OK) else None

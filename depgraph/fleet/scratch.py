@@ -33,10 +33,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-ENVIRONMENT = "DEPGRAPH_SCRATCH"
+from depgraph.cachedir import SCRATCH_ENVIRONMENT, scratch_base
+
+ENVIRONMENT = SCRATCH_ENVIRONMENT
 PREFIX = "depgraph-fleet-"
 CHILD_PREFIX = "depgraph-audit-"
-SHM = "/dev/shm"
 SIGTERM_STATUS = 128 + signal.SIGTERM
 SIGINT_STATUS = 128 + signal.SIGINT
 WARNINGS = "PYTHONWARNINGS"
@@ -46,21 +47,9 @@ semaphores of a local cluster stopped half-way, need not warn about them on the 
 STOP_WAIT_SECONDS = 5.0
 
 
-def base() -> str | None:
-    """Where scratch folders go: ``$DEPGRAPH_SCRATCH`` (the run's folder) when set, else
-    :func:`tempfile.mkdtemp`'s default when ``$TMPDIR`` is set, else ``/dev/shm`` when it can be
-    written (None: the default)."""
-    given = os.environ.get(ENVIRONMENT)
-    if given:
-        return given
-    if os.environ.get("TMPDIR"):
-        return None
-    return SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK | os.X_OK) else None
-
-
 def child_folder() -> Path:
     """A new private folder for one audit process's scratch (the caller removes it)."""
-    return Path(tempfile.mkdtemp(prefix=CHILD_PREFIX, dir=base()))
+    return Path(tempfile.mkdtemp(prefix=CHILD_PREFIX, dir=scratch_base()))
 
 
 def _terminated(signum: int, _frame: FrameType | None) -> None:
@@ -85,7 +74,7 @@ def run_folder() -> Iterator[Path]:
     folder: Path | None = None
     stopped: int | None = None
     try:
-        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base()))
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch_base()))
         os.environ[ENVIRONMENT] = str(folder)
         os.environ[WARNINGS] = ",".join(filter(None, (before[WARNINGS], QUIET_TRACKER)))
         yield folder

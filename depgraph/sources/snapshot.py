@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from depgraph.cachedir import scratch_base
 from depgraph.errors import DepgraphError, SourceError
 from depgraph.sources.files import Kind, open_input, read_head
 
@@ -117,7 +118,7 @@ def open_snapshot(path: Path, diagnostics: Diagnostics | None = None) -> Snapsho
     known = _OPENED.get(key)
     if known is not None:
         return known
-    directory = Path(tempfile.mkdtemp(prefix="depgraph-snapshot-", dir=_scratch()))
+    directory = Path(tempfile.mkdtemp(prefix="depgraph-snapshot-", dir=scratch_base()))
     try:
         unpack(path, directory, diagnostics)
         manifest = read_manifest(path, directory / MANIFEST)
@@ -138,17 +139,6 @@ def close_snapshot(path: Path) -> None:
     snapshot = _OPENED.pop(path.absolute(), None)
     if snapshot is not None:
         shutil.rmtree(snapshot.root, ignore_errors=True)
-
-
-def _scratch() -> str | None:
-    """Where to unpack: ``$TMPDIR`` when set, else ``/dev/shm`` (memory: a snapshot is ~1,500
-    small files, which a disk creates three times slower), else the system's default."""
-    if os.environ.get("DEPGRAPH_SCRATCH"):  # depgraph fleet's audit processes: a folder it removes
-        return os.environ["DEPGRAPH_SCRATCH"]
-    if os.environ.get("TMPDIR"):
-        return None
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _check_name(path: Path, name: str) -> str:
