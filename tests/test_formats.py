@@ -363,6 +363,9 @@ def test_escape_functions() -> None:
         "a\\nb\\tc\\r\\e[31m\\x00\\x7f\\x9b\\u202e\\u2066\\xff é"
     )
     assert escape.block("a\nb\x1b") == "a\nb\\e"
+    # the bidi marks a profile refuses are escaped in a report too (one list: escape.UNPRINTABLE)
+    assert escape.terminal("\u200fRLM\u200eLRM\u061cALM") == "\\u200fRLM\\u200eLRM\\u061cALM"
+    assert escape.csv_row(("=1", 2, "ok")) == ["'=1", 2, "ok"]
     assert escape.markdown_cell("a|b\n") == "a\\|b\\n"
     for formula in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert escape.csv_cell(formula).startswith("'"), formula

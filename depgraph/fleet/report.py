@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from depgraph.fleet.summary import LEVELS
-from depgraph.formats.escape import csv_cell, markdown_cell, terminal
+from depgraph.formats.escape import csv_row, markdown_cell, terminal
 from depgraph.risk import Level
 
 SCHEMA = "depgraph/fleet/v1"
@@ -359,4 +359,4 @@ def _csv(report: FleetReport, out: IO[str]) -> None:
             row["path"],
             row["reason"],
         )
-        writer.writerow([csv_cell(x) if isinstance(x, str) else x for x in cells])
+        writer.writerow(csv_row(cells))

@@ -7,8 +7,8 @@ line of the report. So:
 
 - :func:`terminal` escapes, in one field, every C0 control (U+0000-U+001F, newline and tab
   included), DEL, every C1 control (U+0080-U+009F, ECMA-48 section 5.2: ``U+009B`` is a CSI on its
-  own), the bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069, Unicode UAX #9:
-  text that reads differently than it is) and the line and paragraph separators (U+2028, U+2029);
+  own), the bidirectional marks, overrides and isolates (U+061C, U+200E, U+200F, U+202A-U+202E,
+  U+2066-U+2069, Unicode UAX #9: text that reads differently than it is) and the line and paragraph separators (U+2028, U+2029);
   ``\\n``, ``\\t``, ``\\r``, ``\\e`` for the common ones, ``\\xNN`` / ``\\uNNNN`` for the rest. A file
   name that is not UTF-8 reaches Python as lone surrogates (PEP 383 ``surrogateescape``): each
   is shown as the byte it stands for, ``\\xff``, instead of failing the UTF-8 output.
@@ -25,14 +25,21 @@ line of the report. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 MAX_WORD = 200
 """Characters of one word (an echoed argument, a path) in an error line."""
 MAX_LINE = 1000
 """Characters of one error or warning line."""
 
+UNPRINTABLE = "\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Beyond C0 (U+0000-U+001F), the characters that must not reach a terminal or a report as they
+are (a regular-expression class body): DEL and C1 (Unicode's Cc), the line and paragraph separators
+(Zl, Zp), and the bidirectional marks, embeddings, overrides and isolates (Unicode Standard Annex
+9). Profiles refuse them (:mod:`depgraph.profiles.schema`); reports escape them."""
+
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
-_OTHERS = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff"
+_OTHERS = UNPRINTABLE + "\udc80-\udcff"  # with the bytes that were not UTF-8 (PEP 383)
 _FIELD = re.compile(f"[\x00-\x1f{_OTHERS}]")
 _BLOCK = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHERS}]")  # the newline kept
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -79,6 +86,11 @@ def csv_cell(text: str) -> str:
     """One CSV cell: escaped like :func:`terminal`, and a formula made plain text (OWASP)."""
     guard = "'" if text.startswith(_FORMULA) else ""
     return guard + terminal(text)
+
+
+def csv_row(cells: Iterable[object]) -> list[object]:
+    """A CSV row: each text cell through :func:`csv_cell`, numbers as they are."""
+    return [csv_cell(cell) if isinstance(cell, str) else cell for cell in cells]
 
 
 def _cut(word: str) -> str:

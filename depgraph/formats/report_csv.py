@@ -9,7 +9,7 @@ import csv
 import io
 
 from depgraph.audit import AuditReport
-from depgraph.formats.escape import csv_cell
+from depgraph.formats.escape import csv_row
 from depgraph.formats.report_data import report_data
 from depgraph.remediation import Step
 
@@ -34,5 +34,5 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
             entry["risk"]["score"],
             "; ".join(entry["risk"]["reasons"]),
         )
-        writer.writerow([csv_cell(x) if isinstance(x, str) else x for x in cells])
+        writer.writerow(csv_row(cells))
     return out.getvalue()

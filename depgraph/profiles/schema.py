@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
+from depgraph.formats.escape import UNPRINTABLE
 
 COMPONENTS = ("libssl", "libcrypto", "any")
 """Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
@@ -53,11 +54,8 @@ _ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 _STEP = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _RELEASE = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}|\*", re.IGNORECASE)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-"""Unicode's Cc (C0, DEL, C1), Zl and Zp, and the bidirectional marks, embeddings, overrides and
-isolates (Unicode Standard Annex 9)."""
+_CONTROL = re.compile(f"[\x00-\x1f{UNPRINTABLE}]")
+"""What a report would have to escape (C0 and :data:`~depgraph.formats.escape.UNPRINTABLE`)."""
 
 
 class SchemaError(ValueError):
