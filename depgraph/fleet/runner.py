@@ -209,7 +209,7 @@ def _audit(task: HostTask) -> dict[str, Any]:
     from depgraph.diagnostics import Diagnostics
     from depgraph.fleet.summary import summarize
     from depgraph.load import SourceOptions
-    from depgraph.sources.snapshot import close_snapshot, open_snapshot
+    from depgraph.sources.snapshot import TRUNCATED, close_snapshot, open_snapshot
 
     path = Path(task.path)
     diagnostics = Diagnostics(strict=not task.lenient)
@@ -221,7 +221,7 @@ def _audit(task: HostTask) -> dict[str, Any]:
             ) + tuple(  # a host read up to where its tarball stops is partial, not clean
                 f"{warning.message} (--lenient)"
                 for warning in diagnostics.warnings
-                if warning.message.startswith("truncated tarball")
+                if warning.message.startswith(TRUNCATED)
             )
             options = AuditOptions(SourceOptions(snapshot=path, pure=task.pure), task.profile)
             report = audit(options, diagnostics)

@@ -243,10 +243,14 @@ def _new_decompressor(name: str) -> _Decompressor:
     return decompressor
 
 
+_ZLIB = type(zlib.decompressobj())
+"""zlib's decompressor type (the module does not name it)."""
+
+
 def _inflate(decompressor: _Decompressor, data: bytes) -> Iterator[bytes]:
     """The output of feeding ``data``, at most :data:`_CHUNK` per piece (a bomb's output never
     lands in memory at once)."""
-    if isinstance(decompressor, type(zlib.decompressobj())):
+    if isinstance(decompressor, _ZLIB):
         out = decompressor.decompress(data, _CHUNK)
         yield out
         while decompressor.unconsumed_tail and not decompressor.eof:

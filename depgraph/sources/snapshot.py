@@ -169,6 +169,9 @@ def _inside(member: str, target: str, hard: bool) -> str | None:
     return joined
 
 
+TRUNCATED = "truncated tarball"
+"""How an error or a ``--lenient`` warning about a snapshot cut short begins (``depgraph fleet``
+marks such a host partial by it)."""
 _CUT = "cut"
 """The archive stops inside a member's data (or the compressed stream stops)."""
 _UNENDED = "unended"
@@ -277,12 +280,10 @@ def _truncated(
     else:
         why = "no end-of-archive blocks" + (f" after {last}" if last else "")
     if diagnostics is None or diagnostics.strict:
-        raise SourceError(path, f"truncated tarball: {why}; --lenient reads what is there")
+        raise SourceError(path, f"{TRUNCATED}: {why}; --lenient reads what is there")
     if how == _CUT and found:
         found.pop()
-    diagnostics.warn(
-        str(path), 0, f"truncated tarball: {why}: read up to there, the snapshot is partial"
-    )
+    diagnostics.warn(str(path), 0, f"{TRUNCATED}: {why}: read up to there, the snapshot is partial")
 
 
 class _Bounded:
