@@ -669,7 +669,11 @@ def _decide(
 def _ranges(profile: Profile) -> str:
     """The profile's vulnerable ranges in words, the user's said to be the user's."""
     ranges = "; ".join(str(r) for r in profile.affected)
-    return f"range {ranges} given with --affected" if profile.adhoc else ranges
+    if profile.affected_from == "--affected":
+        return f"range {ranges} given with --affected"
+    if profile.affected_from:
+        return f"range {ranges} of {profile.affected_from}"
+    return ranges
 
 
 class _ReleaseOnce:
@@ -807,8 +811,9 @@ def _table(
         if own is not None:
             break
     given = profile.any_release_fixed()
-    # an ad hoc profile is decided by the user's version only; a built-in's is shown beside it
-    entry = given if profile.adhoc or own is None else own
+    # the user's version decides an ad hoc profile; the release's own (from a built-in profile of
+    # the same CVE) is shown beside it, and decides when the user gave none
+    entry = given if (profile.adhoc and given is not None) or own is None else own
     compared = without_vendor_tag(version)
     table = None if entry is None else _decider(profile, release, version, compared, entry)
     if table is not None:

@@ -152,20 +152,23 @@ def test_conflicting_evidence_is_shown() -> None:
 
 
 def test_adhoc_profile_without_range_or_fixed_version() -> None:
-    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160")
-    assert only(scenario("raspbian-wheezy"), profile=profile).state is FixState.FIXED_BACKPORT
+    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0224")  # no built-in profile knows it
     verdict = only(scenario("debian-7.0-i386"), profile=profile)
     assert verdict.state is FixState.UNKNOWN  # never "not affected" without a range
     assert "no affected range given (--affected)" in verdict.reason
-    # Heartbleed's built-in profile knows wheezy's own first fixed version (DSA-2896-1): shown,
-    # named as the release's and as the built-in's, but only a --fixed-version decides
+
+
+def test_an_adhoc_cve_a_builtin_knows_is_judged_by_its_ranges_and_release_table() -> None:
+    """Issue 24, case 4: Heartbleed's built-in profile knows the ranges and wheezy's own first
+    fixed version (DSA-2896-1): without --fixed-version they decide, each named as the built-in's."""
+    profile = adhoc_profile("libssl1.0.0", "CVE-2014-0160")
+    verdict = only(scenario("debian-7.0-i386"), profile=profile)
+    assert (verdict.state, verdict.decided_by) == (FixState.VULNERABLE, "fixed-version")
+    assert "of builtin:heartbleed" in kinds(verdict)["version-range"][0]
     (table,) = kinds(verdict)["fixed-version"]
-    assert table.startswith(
-        "Debian 7.0 (wheezy)'s own first fixed version 1.0.1e-2+deb7u5 [DSA-2896-1"
-    )
-    assert table.endswith(
-        "from builtin:heartbleed]; installed 1.0.1e-1 is below it; not used without --fixed-version"
-    )
+    assert table.startswith("Debian 7.0 (wheezy): first fixed version 1.0.1e-2+deb7u5 [DSA-2896-1")
+    assert table.endswith("from builtin:heartbleed]; installed 1.0.1e-1 is below it")
+    assert only(scenario("raspbian-wheezy"), profile=profile).state is FixState.FIXED_BACKPORT
 
 
 def test_openssl_cli_package_is_never_the_librarys_state() -> None:
@@ -443,7 +446,8 @@ def test_an_affected_bound_with_a_revision_is_compared_with_the_package_version(
     verdict = only(scenario("raspbian-wheezy"), profile=profile)
     assert (verdict.state, verdict.decided_by) == (FixState.FIXED, "version-range")
     inside = only(scenario("debian-7.0-i386"), profile=profile)  # 1.0.1e-1: in the range
-    assert (inside.state, inside.decided_by) == (FixState.VULNERABLE, "version-range")
+    # and below wheezy's own first fixed version, which the built-in heartbleed profile knows
+    assert (inside.state, inside.decided_by) == (FixState.VULNERABLE, "fixed-version")
     assert (
         "upstream 1.0.1e, package 1.0.1e-1, is in the vulnerable range"
         in kinds(inside)["version-range"][0]
@@ -473,7 +477,14 @@ def test_xz_backdoor_given_by_hand_on_this_machine() -> None:
         == f"upstream 5.4.1, package 5.4.1-1, is outside the vulnerable range {spec} given with --affected"
     )
     assert adhoc_live("liblzma5", "CVE-2024-3094", None, spec).state is FixState.NOT_AFFECTED
-    bare = adhoc_live("liblzma5", "CVE-2024-3094", "5.6.1+really5.4.5-1")
+    # issue 24, case 4: without --affected, the built-in xz-backdoor profile's range decides
+    known = adhoc_live("liblzma5", "CVE-2024-3094", "5.6.1+really5.4.5-1")
+    assert (known.state, known.decided_by) == (FixState.NOT_AFFECTED, "version-range")
+    assert kinds(known)["version-range"] == [
+        "upstream 5.4.1 is outside the vulnerable range >= 5.6.0, <= 5.6.1 of builtin:xz-backdoor"
+    ]
+    # a CVE no built-in profile knows: everything below the user's version is assumed vulnerable
+    bare = adhoc_live("liblzma5", "CVE-2099-0001", "5.6.1+really5.4.5-1")
     assert (bare.state, bare.decided_by) == (FixState.VULNERABLE, "fixed-version")
     assert bare.reason.startswith(
         "5.4.1-1 is below the first fixed version 5.6.1+really5.4.5-1 given with --fixed-version, "

@@ -19,6 +19,8 @@ from depgraph.debian.versions import compare
 from depgraph.diagnostics import Diagnostics
 from depgraph.profiles import (
     AffectedRange,
+    FixedVersion,
+    Impact,
     ProfileError,
     adhoc_profile,
     builtin_names,
@@ -28,6 +30,7 @@ from depgraph.profiles import (
     parse_profile,
 )
 from depgraph.profiles.listing import profile_json
+from depgraph.profiles.schema import IMPACTS
 from tests.conftest import HEARTBLEED_DATA, REPO, run_depgraph, scenario
 
 
@@ -168,6 +171,39 @@ def test_bad_profiles_are_one_line_errors(damage, message: str, tmp_path: Path) 
     assert done.stderr.count("\n") == 1 and message in done.stderr
 
 
+def test_an_ad_hoc_cve_that_a_builtin_profile_knows_takes_its_knowledge() -> None:
+    """Issue 24, case 4: the built-in profile's ranges, impact and date are used where the user
+    gave none, the user's fixed version stays the user's, and a renamed library (t64) counts."""
+    xz = load_profile("xz-backdoor")
+    profile = adhoc_profile("liblzma5", "CVE-2024-3094", "5.6.1+really5.4.5-1")
+    assert profile.known_from == "builtin:xz-backdoor"
+    assert (profile.affected, profile.affected_from) == (xz.affected, "builtin:xz-backdoor")
+    assert (profile.impact, profile.disclosed) == (Impact.BACKDOOR, xz.disclosed)
+    assert profile.fixed[0].source == "--fixed-version"
+    mine = adhoc_profile("liblzma5", "CVE-2024-3094", None, (">= 5.6.0, <= 5.6.1",), "other")
+    assert (mine.affected_from, mine.impact) == ("--affected", Impact.OTHER)
+    renamed = adhoc_profile("libssl3t64", "CVE-2022-3602")
+    assert renamed.known_from == "builtin:openssl-cve-2022-3602"
+    other_library = adhoc_profile("libgnutls30", "CVE-2022-3602")
+    assert other_library.known_from == ""
+    with pytest.raises(ProfileError, match="--impact: 'leak' is not one of memory-disclosure"):
+        adhoc_profile("liblzma5", "CVE-2024-3094", impact="leak")
+
+
+def test_profile_impact_and_sonames_follow_the_schema() -> None:
+    base = 'id = "x"\ntitle = "t"\ncves = ["CVE-2020-0001"]\nlibraries = ["libx1"]\n'
+    profile = parse_profile(
+        (base + 'impact = "denial-of-service"\nsonames = ["libx.so.1"]').encode(), "x"
+    )
+    assert (profile.impact, profile.sonames) == (Impact.DENIAL_OF_SERVICE, ("libx.so.1",))
+    assert parse_profile(base.encode(), "x").impact is Impact.UNKNOWN
+    with pytest.raises(ProfileError, match="'crash' is not one of memory-disclosure"):
+        parse_profile((base + 'impact = "crash"').encode(), "x")
+    with pytest.raises(ProfileError, match="is not a shared object name"):
+        parse_profile((base + 'sonames = ["../libx.so"]').encode(), "x")
+    assert {impact.value for impact in Impact} - {"unknown"} == set(IMPACTS)
+
+
 def test_unknown_builtin_profile_names_the_known_ones() -> None:
     with pytest.raises(ProfileError, match="heartbleed"):
         load_profile("shellshock")
@@ -176,9 +212,11 @@ def test_unknown_builtin_profile_names_the_known_ones() -> None:
 def test_adhoc_profile() -> None:
     profile = adhoc_profile("libssl3", "cve-2022-3602", "3.0.7-1")
     assert profile.cves == ("CVE-2022-3602",)
-    assert profile.affected == ()
     fixed = profile.fixed_for("debian", "bookworm")
     assert fixed is not None and fixed.version == "3.0.7-1"
+    assert profile.any_release_fixed() == FixedVersion("*", "*", "3.0.7-1", "--fixed-version")
+    unknown = adhoc_profile("libfoo1", "CVE-2022-3602", "1.2-1")
+    assert (unknown.affected, unknown.known_from, unknown.impact) == ((), "", Impact.UNKNOWN)
     with pytest.raises(ProfileError):
         adhoc_profile("libssl3", "2022-3602")
     with pytest.raises(ProfileError):
@@ -479,7 +517,8 @@ def test_every_key_the_schema_knows_reaches_the_profile() -> None:
 
     text = GOOD_PROFILE.replace(
         'source_package = "openssl"',
-        'source_package = "openssl"\nupstream_changes = "openssl"\nreferences = ["DSA-2896-1"]',
+        'source_package = "openssl"\nupstream_changes = "openssl"\nreferences = ["DSA-2896-1"]'
+        '\nimpact = "memory-disclosure"\nsonames = ["libssl.so.1.0.0"]',
     ).replace(
         'fixed = "1.0.1g"',
         'fixed = "1.0.1g"\n\n[[affected]]\nintroduced = "1.0.2~beta1"\n'

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from depgraph.profiles.schema import IMPACTS
+
 if TYPE_CHECKING:
     from depgraph.load import SourceOptions
     from depgraph.profiles import Profile
@@ -54,6 +56,12 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
         help="ad hoc: a range of affected versions, as '>= 5.6.0, < 5.6.1+really5.4.5-1' "
         "(repeatable; see README)",
     )
+    which.add_argument(
+        "--impact",
+        choices=IMPACTS,
+        help="ad hoc: what the bug lets an attacker do; the plan follows it (default: unknown, "
+        "or what a built-in profile for the CVE says)",
+    )
 
 
 def profile_of(args: argparse.Namespace) -> Profile:
@@ -66,9 +74,17 @@ def profile_of(args: argparse.Namespace) -> Profile:
             raise UsageError("--library and --cve go together")
         if args.profile:
             raise UsageError("give either --profile or --library with --cve")
-        return adhoc_profile(args.library, args.cve, args.fixed_version, tuple(args.affected))
-    if args.fixed_version or args.affected:
-        option = "--fixed-version" if args.fixed_version else "--affected"
+        return adhoc_profile(
+            args.library, args.cve, args.fixed_version, tuple(args.affected), args.impact
+        )
+    if args.fixed_version or args.affected or args.impact:
+        option = (
+            "--fixed-version"
+            if args.fixed_version
+            else "--affected"
+            if args.affected
+            else "--impact"
+        )
         raise UsageError(f"{option} needs --library and --cve")
     return load_profile(args.profile or "heartbleed")
 

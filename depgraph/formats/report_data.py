@@ -60,6 +60,9 @@ def report_data(report: AuditReport, steps: tuple[Step, ...]) -> dict[str, Any]:
     profile = report.profile.to_report()
     profile["title"] = report.profile.title
     profile["component"] = report.profile.component
+    profile["impact"] = report.profile.impact.value
+    if report.profile.known_from:
+        profile["known_from"] = report.profile.known_from
     processes = [p for scan in report.runtime for p in scan.processes]
     partial = any(scan.partial for scan in report.runtime)
     return {

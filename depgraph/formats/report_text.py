@@ -27,7 +27,13 @@ def shown(path: str) -> str:
 
 def title(report: AuditReport) -> str:
     profile = report.profile
-    return terminal(f"{profile.title} ({', '.join(profile.cves)}) in {report.source}")
+    line = terminal(f"{profile.title} ({', '.join(profile.cves)}) in {report.source}")
+    if profile.known_from:
+        line += terminal(
+            f" (asked ad hoc; {profile.known_from} knows this CVE: its affected ranges, impact, "
+            "dates and each release's fixed version are used where the command line gives none)"
+        )
+    return line
 
 
 def library_lines(report: AuditReport) -> list[str]:

@@ -23,6 +23,8 @@ def profile_json(profile: Profile) -> dict[str, object]:
         "libraries": list(profile.libraries),
         "component": profile.component,
         "source_package": profile.source_package,
+        "impact": profile.impact.value,
+        "sonames": list(profile.sonames),
         "disclosed": profile.disclosed.isoformat() if profile.disclosed else None,
         "affected": [
             {"introduced": r.introduced, "fixed": r.fixed, "last_affected": r.last_affected}
@@ -72,7 +74,10 @@ def render_details(profile: Profile, output: str) -> str:
         f"  CVEs:       {', '.join(profile.cves)}",
         f"  libraries:  {', '.join(profile.libraries)} (any architecture)",
         f"  component:  {profile.component}",
+        f"  impact:     {profile.impact.value}",
     ]
+    if profile.sonames:
+        out.append(f"  sonames:    {', '.join(profile.sonames)}")
     if profile.disclosed:
         out.append(f"  disclosed:  {profile.disclosed.isoformat()}")
     for affected in profile.affected:

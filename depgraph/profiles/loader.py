@@ -11,6 +11,7 @@ and ``--fixed-version``.
 from __future__ import annotations
 
 import datetime
+import enum
 import re
 import tomllib
 from collections.abc import Mapping
@@ -136,6 +137,38 @@ class Exposure:
     why: str
 
 
+class Impact(enum.Enum):
+    """What the bug lets an attacker do (the profile's ``impact``, ``--impact``): the plan follows
+    it. UNKNOWN when neither says (the key steps are then shown only as conditional)."""
+
+    MEMORY_DISCLOSURE = "memory-disclosure"
+    DENIAL_OF_SERVICE = "denial-of-service"
+    CODE_EXECUTION = "code-execution"
+    BACKDOOR = "backdoor"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def words(self) -> str:
+        """``a memory disclosure`` and the like, for the plan's sentences."""
+        return _IMPACT_WORDS[self]
+
+    @property
+    def compromises_host(self) -> bool:
+        """Code execution and a backdoor: what the exposed services could reach is suspect."""
+        return self in (Impact.CODE_EXECUTION, Impact.BACKDOOR)
+
+
+_IMPACT_WORDS = {
+    Impact.MEMORY_DISCLOSURE: "a memory disclosure",
+    Impact.DENIAL_OF_SERVICE: "a denial of service",
+    Impact.CODE_EXECUTION: "code execution",
+    Impact.BACKDOOR: "a backdoor",
+    Impact.OTHER: "a bug whose impact is neither memory disclosure, code execution nor denial of service",
+    Impact.UNKNOWN: "a bug of unknown impact",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """One vulnerability, as data."""
@@ -146,6 +179,9 @@ class Profile:
     libraries: tuple[str, ...]
     component: str = "any"
     source_package: str | None = None
+    impact: Impact = Impact.UNKNOWN
+    sonames: tuple[str, ...] = ()
+    """The shared objects that carry the bug: a renamed package (``libssl3t64``) is found by them."""
     affected: tuple[AffectedRange, ...] = ()
     fixed: tuple[FixedVersion, ...] = ()
     disclosed: datetime.date | None = None
@@ -157,6 +193,11 @@ class Profile:
     adhoc: bool = False
     """Built from ``--library`` and ``--cve``: its library name is the user's, and a name that no
     source knows is an error, not "not installed"."""
+    affected_from: str = ""
+    """Whose ranges ``affected`` holds when not the profile's own: ``--affected``, or the origin
+    of the built-in profile an ad hoc one took them from."""
+    known_from: str = ""
+    """An ad hoc profile completed by a built-in one for the same CVE: that one's origin."""
     origin: str = ""
     """Where the profile was read from (``builtin:heartbleed``, a path, or ``command line``)."""
 
@@ -269,6 +310,8 @@ def _profile(table: Mapping[str, object], where: str) -> Profile:
         libraries=top.texts("libraries"),
         component=top.optional("component") or "any",
         source_package=top.optional("source_package"),
+        impact=Impact(top.optional("impact") or Impact.UNKNOWN.value),
+        sonames=top.texts("sonames"),
         affected=tuple(
             AffectedRange(
                 entry.text("introduced"), entry.optional("fixed"), entry.optional("last_affected")
@@ -380,12 +423,17 @@ def adhoc_profile(
     cve: str,
     fixed_version: str | None = None,
     affected: tuple[str, ...] = (),
+    impact: str | None = None,
 ) -> Profile:
-    """A profile for ``--library PKG --cve CVE-ID [--fixed-version VER] [--affected SPEC]...``.
+    """A profile for ``--library PKG --cve CVE-ID [--fixed-version VER] [--affected SPEC]...
+    [--impact CLASS]``.
 
     The fixed version is the user's, for any release; each ``--affected`` spec is one range
-    (:func:`parse_affected`). The first fixed versions a built-in profile gives for the same CVE
-    and library are kept beside it, for each release's own to be shown (they do not decide)."""
+    (:func:`parse_affected`). When a built-in profile covers the same CVE for the same library
+    (by package name or by the 64-bit time_t rename), what it knows is used where the user gave
+    nothing: its affected ranges, impact, disclosure date, component, sonames, known exposures and
+    remediation words, and each release's own first fixed version (kept beside the user's, which
+    stays the user's: its source says ``--fixed-version``). ``known_from`` names that profile."""
     try:
         cve_id = CveId(normalise_cve(cve))
     except ValueError as error:
@@ -400,21 +448,63 @@ def adhoc_profile(
             raise ProfileError("--fixed-version", problem)
         fixed = (FixedVersion(ANY_RELEASE, ANY_RELEASE, fixed_version, "--fixed-version"),)
     ranges = tuple(parse_affected(spec) for spec in affected)
-    known = tuple(
-        replace(entry, source=", ".join(filter(None, (entry.source, f"from {profile.origin}"))))
-        for profile in builtin_profiles()
-        if cve_id in profile.cves and library in profile.libraries
-        for entry in profile.fixed
-        if entry.release != ANY_RELEASE
-    )
-    return Profile(
+    try:
+        impact_class = Impact(impact) if impact is not None else Impact.UNKNOWN
+    except ValueError:
+        choices = ", ".join(i.value for i in Impact if i is not Impact.UNKNOWN)
+        raise ProfileError("--impact", f"{impact!r} is not one of {choices}") from None
+    profile = Profile(
         id=cve_id.lower(),
         title=f"{cve_id} in {library}",
         cves=(cve_id,),
         libraries=(library,),
         affected=ranges,
-        fixed=fixed + known,
+        affected_from="--affected" if ranges else "",
+        fixed=fixed,
+        impact=impact_class,
         upstream_changes="openssl" if library.startswith(("libssl", "libcrypto")) else None,
         adhoc=True,
         origin="command line",
+    )
+    known = next(
+        (p for p in builtin_profiles() if cve_id in p.cves and covers(p.libraries, library)), None
+    )
+    return profile if known is None else _with_knowledge(profile, known)
+
+
+def covers(libraries: tuple[str, ...], package: str) -> bool:
+    """``package`` is one of ``libraries``, or its 64-bit time_t rename (``libssl3t64`` for
+    ``libssl3``: Debian's 2024 transition appended ``t64`` to the binary package's name)."""
+    name = package.partition(":")[0]
+    return (
+        name in libraries
+        or name.removesuffix("t64") in libraries
+        or any(name == f"{library}t64" for library in libraries)
+    )
+
+
+def _with_knowledge(adhoc: Profile, known: Profile) -> Profile:
+    """The ad hoc profile completed by the built-in ``known`` (same CVE, same library): the user's
+    ranges, impact and fixed version win where given."""
+    releases = tuple(
+        replace(entry, source=", ".join(filter(None, (entry.source, f"from {known.origin}"))))
+        for entry in known.fixed
+        if entry.release != ANY_RELEASE
+    )
+    return replace(
+        adhoc,
+        title=known.title,
+        affected=adhoc.affected or known.affected,
+        affected_from=adhoc.affected_from if adhoc.affected else known.origin,
+        fixed=adhoc.fixed + releases,
+        impact=adhoc.impact if adhoc.impact is not Impact.UNKNOWN else known.impact,
+        component=known.component,
+        source_package=known.source_package,
+        sonames=known.sonames,
+        disclosed=known.disclosed,
+        exposures=known.exposures,
+        remediation=known.remediation,
+        references=known.references,
+        upstream_changes=known.upstream_changes or adhoc.upstream_changes,
+        known_from=known.origin,
     )

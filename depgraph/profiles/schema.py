@@ -37,6 +37,12 @@ from depgraph.formats.escape import UNPRINTABLE
 COMPONENTS = ("libssl", "libcrypto", "any")
 """Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
 
+IMPACTS = ("memory-disclosure", "denial-of-service", "code-execution", "backdoor", "other")
+"""What the bug lets an attacker do (issue 24): the plan's steps follow it. Memory disclosure brings
+new keys, revocation and new passwords; denial of service only the upgrade and the restart; code
+execution and a backdoor treat the exposed services' host as compromised. A profile without it has
+an unknown impact: the key steps are shown only as conditional."""
+
 UPSTREAM_CHANGES = ("openssl",)
 """The upstream changelog formats depgraph can read (OpenSSL's CHANGES)."""
 
@@ -53,6 +59,7 @@ _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _ID = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}")
 _STEP = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _RELEASE = re.compile(r"[a-z0-9][a-z0-9._+-]{0,63}|\*", re.IGNORECASE)
+_SONAME = re.compile(r"lib[A-Za-z0-9_+.-]*\.so(\.[0-9]+)*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _CONTROL = re.compile(f"[\x00-\x1f{UNPRINTABLE}]")
 """What a report would have to escape (C0 and :data:`~depgraph.formats.escape.UNPRINTABLE`)."""
@@ -77,6 +84,8 @@ class Kind(enum.Enum):
     CVE = "CVE id"
     DATE = "TOML date"
     COMPONENT = "`libssl`, `libcrypto` or `any`"
+    IMPACT = "`memory-disclosure`, `denial-of-service`, `code-execution`, `backdoor` or `other`"
+    SONAME = "shared object name"
     UPSTREAM_CHANGES = "`openssl`"
     RELEASE = "release name"
     STEP = "step name"
@@ -122,6 +131,13 @@ TOP = Table(
             required=True,
         ),
         Key("component", Kind.COMPONENT, "the part of the library with the bug (default `any`)"),
+        Key("impact", Kind.IMPACT, "what the bug lets an attacker do (default: unknown)"),
+        Key(
+            "sonames",
+            Kind.SONAME,
+            "the shared objects that carry the bug (`libssl.so.3`): renamed packages are found by them",
+            many=True,
+        ),
         Key("source_package", Kind.PACKAGE, "the libraries' source package (`openssl`)"),
         Key("disclosed", Kind.DATE, "the disclosure date (`2014-04-07`, not quoted)"),
         Key(
@@ -198,6 +214,7 @@ def validate(document: Mapping[str, object]) -> None:
     _missing(TOP, document, "")
     _unique(document, "cves", normalise_cve)
     _unique(document, "libraries", str)
+    _unique(document, "sonames", str)
     _unique_rows(document, "fixed", ("distribution", "release"))
     _unique_rows(document, "remediation", ("step",))
 
@@ -261,10 +278,16 @@ def _value(key: Key, value: object, path: str) -> None:
             normalise_cve(value)
         except ValueError:
             raise SchemaError(path, f"{_show(value)} is not a CVE id (CVE-YYYY-NNNN)") from None
-    choices = {Kind.COMPONENT: COMPONENTS, Kind.UPSTREAM_CHANGES: UPSTREAM_CHANGES}.get(kind)
+    choices = {
+        Kind.COMPONENT: COMPONENTS,
+        Kind.IMPACT: IMPACTS,
+        Kind.UPSTREAM_CHANGES: UPSTREAM_CHANGES,
+    }.get(kind)
     if choices is not None and value not in choices:
         raise SchemaError(path, f"{_show(value)} is not one of {', '.join(choices)}")
-    pattern = {Kind.ID: _ID, Kind.STEP: _STEP, Kind.RELEASE: _RELEASE}.get(kind)
+    pattern = {Kind.ID: _ID, Kind.STEP: _STEP, Kind.RELEASE: _RELEASE, Kind.SONAME: _SONAME}.get(
+        kind
+    )
     if pattern is not None and not pattern.fullmatch(value):
         raise SchemaError(path, f"{_show(value)} is not a {kind.value} ({_PATTERN_WORDS[kind]})")
 
@@ -273,6 +296,7 @@ _PATTERN_WORDS = {
     Kind.ID: "lower-case letters, digits, '.', '_', '+' and '-', up to 64",
     Kind.STEP: "a lower-case word, '-' between words, up to 32 characters",
     Kind.RELEASE: "letters, digits, '.', '_', '+' and '-', or '*' for any",
+    Kind.SONAME: "lib<name>.so and its version numbers, as libssl.so.3",
 }
 
 
@@ -435,7 +459,7 @@ def _type(value: object) -> str:
     return "a table"
 
 
-_PLURAL = {Kind.PACKAGE: "package names", Kind.CVE: "CVE ids"}
+_PLURAL = {Kind.PACKAGE: "package names", Kind.CVE: "CVE ids", Kind.SONAME: "shared object names"}
 
 
 def _plural(key: Key) -> str:
