@@ -24,7 +24,7 @@ from depgraph.fixcheck import (
     installed_packages,
     version_state,
 )
-from depgraph.load import SourceOptions, open_index, tree_root
+from depgraph.load import SourceOptions, missing_relationships, open_index, tree_root
 from depgraph.model import Component, DependencyGraph, Edge, Evidence, Node, Role, RoleVerdict
 from depgraph.openssl_version import OpensslVersion, live_openssl_version, parse_openssl_version
 from depgraph.profiles import Profile
@@ -113,6 +113,13 @@ class AuditReport:
     """The old (deleted or replaced) copies processes map, each judged by its version."""
     windows: tuple[VulnerableWindow, ...] = ()
     """Per library package, when dpkg's log shows a vulnerable version on disk."""
+    dpkg_logs: tuple[str, ...] = ()
+    """The dpkg logs read under the root (none: saved lists, or a tree without them)."""
+    clean_history: tuple[str, ...] = ()
+    """The library packages whose dpkg log shows every version since their first install, none of
+    them vulnerable: nothing here can run vulnerable code of them, seen or not."""
+    dependents_unknown: str = ""
+    """Why the dependents could not be known (a ``dpkg -l`` without relationships), or empty."""
     _copies: dict[int, OldCopy] = field(default_factory=dict, init=False, repr=False, compare=False)
     """``old_copies`` by pid, made on first use (a saved grep over 100,000 processes: looking each
     process up in the tuple was quadratic)."""
@@ -143,15 +150,28 @@ class AuditReport:
 
     @property
     def highest(self) -> Level:
-        """The most severe level of any dependent or stray process (``none`` when nothing)."""
-        levels = [d.risk.level for d in self.dependents]
+        """The most severe level of any dependent or stray process (``none`` when nothing),
+        upper bounds included: a level of unknown fix state, and ``high`` for dependents that
+        could not be known (critical needs a server seen listening)."""
+        return self._highest(bounds=True)
+
+    @property
+    def highest_known(self) -> Level:
+        """:attr:`highest` without the upper bounds: what is known to be at risk."""
+        return self._highest(bounds=False)
+
+    def _highest(self, bounds: bool) -> Level:
+        levels = [d.risk.level for d in self.dependents if bounds or d.risk.known]
         if any(self.runs_vulnerable_old_code(p) for p in self.stray):
             levels.append(Level.HIGH)
         elif any(p.needs_restart for p in self.stray):
             levels.append(Level.LOW)
-        if not levels and any(
-            v.state in (FixState.VULNERABLE, FixState.UNKNOWN) for v in self.libraries
-        ):  # nothing depends on it, but it is there: never "none" when it could not be told
+        at_risk = any(v.state in (FixState.VULNERABLE, FixState.UNKNOWN) for v in self.libraries)
+        if self.dependents_unknown and at_risk and bounds:
+            levels.append(Level.HIGH)
+        unknown = all(v.state is FixState.UNKNOWN for v in self.installed)
+        if not levels and at_risk and not self.dependents_unknown and (bounds or not unknown):
+            # nothing depends on it, but it is there: never "none" when it could not be told
             levels.append(Level.LOW)
         return max(levels, key=lambda level: level.base, default=Level.NONE)
 
@@ -238,6 +258,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
             warnings=tuple(str(w) for w in diagnostics.warnings),
             family=installed_family(options.profile, index),
         )  # fmt: skip
+    missing = missing_relationships(sources)
     native = index.native_arch
     targets = list(dict.fromkeys(_key(v, native) for v in installed))
     progress.stage("walking reverse dependencies")
@@ -252,7 +273,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     by_library = _worst_by_key(installed, native)
     judge = _VersionJudge(options.profile, index, root, release)
     old_copies = _old_copies(root, scans, installed, judge)
-    windows = _windows(root, installed, judge)
+    windows, clean, logs = _windows(root, installed, judge)
     owned = {node.package.partition(":")[0] for node in graph.dependents}
     stray = tuple(
         process
@@ -262,7 +283,7 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
     )
     downgraded = _downgraded(root, installed, judge)
     dependents = _dependents(
-        graph, scans, by_library, options.profile, old_copies, stray, downgraded
+        graph, scans, by_library, options.profile, old_copies, stray, downgraded, clean
     )
     keys = _keys(root, dependents, scans, diagnostics, sources.snapshot)
     # only the offline restart step needs them; a runtime scan names what to restart itself
@@ -282,27 +303,54 @@ def audit(options: AuditOptions, diagnostics: Diagnostics) -> AuditReport:
         services=services,
         old_copies=old_copies,
         windows=windows,
+        clean_history=clean,
+        dpkg_logs=logs,
+        dependents_unknown=missing if not dependents else "",
     )
 
 
 def _windows(
     root: Path | None, installed: list[LibraryVerdict], judge: _VersionJudge
-) -> tuple[VulnerableWindow, ...]:
+) -> tuple[tuple[VulnerableWindow, ...], tuple[str, ...], tuple[str, ...]]:
     """Each library package's vulnerable window from dpkg's log under the root, the versions
-    judged by the fix check (only a version judged vulnerable counts, not an unknown one)."""
+    judged by the fix check (only a version judged vulnerable counts, not an unknown one); and
+    the packages whose log goes back to their first install and shows every version fixed or
+    not affected (dpkg(1): the ``install`` line of a package not installed before); and the
+    logs read."""
     if root is None:
-        return ()
+        return (), (), ()
     from depgraph.dpkg_log import exposure_history, window_of
 
     found = []
+    clean = []
+    logs: dict[str, None] = {}
     for name in dict.fromkeys(v.package.partition(":")[0] for v in installed):
         current = {v.version: v for v in installed if v.package.partition(":")[0] == name}
         history = exposure_history(root, name)
-
+        logs.update(dict.fromkeys(history.logs))
         window = window_of(history, functools.partial(_judged_vulnerable, name, current, judge))
         if window is not None:
             found.append(window)
-    return tuple(found)
+        elif _whole_and_fixed(name, history, current, judge):
+            clean.append(name)
+    return tuple(found), tuple(clean), tuple(logs)
+
+
+def _whole_and_fixed(
+    name: str,
+    history: ExposureHistory,
+    current: dict[str | None, LibraryVerdict],
+    judge: _VersionJudge,
+) -> bool:
+    """The log shows ``name``'s first install and every version since, each judged fixed or
+    not affected (an unknown one is not known to be clean)."""
+    if not history.periods or history.periods[0].installed is None:
+        return False
+    for period in history.periods:
+        judged = current.get(period.version) or judge(name, period.version)
+        if judged is None or library_state(judged) not in FIXED_COPY:
+            return False
+    return True
 
 
 def _downgraded(
@@ -678,6 +726,7 @@ def _dependents(
     old_copies: tuple[OldCopy, ...] = (),
     stray: tuple[ProcessExposure, ...] = (),
     downgraded: frozenset[str] = frozenset(),
+    clean: tuple[str, ...] = (),
 ) -> tuple[Dependent, ...]:
     reached_by: dict[tuple[str, str], Edge] = {}
     for edge in graph.edges:
@@ -731,6 +780,7 @@ def _dependents(
             # the library's processes were not looked for: saved files, a tree that is not this
             # system, a snapshot collected for other libraries, unknown shared objects
             unseen=node.path[-1].partition(":")[0] not in looked,
+            never_vulnerable=node.path[-1].partition(":")[0] in clean,
         )
         library = node.path[-1]
         risk = assess(

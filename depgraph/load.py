@@ -186,10 +186,20 @@ def _saved(options: SourceOptions, diagnostics: Diagnostics) -> Universe:
     )
     if universe.installed_only and not universe.has_install_info:
         raise UsageError("--installed-only needs a status file or a dpkg -l listing")
-    if listed and not available and not rdepends and not status:
+    if missing_relationships(options):
         diagnostics.note(
             str(options.dpkg_list),
             "dpkg -l lists no relationships: add --packages (the indexes of that release) "
             "or --rdepends to find dependents",
         )
     return universe
+
+
+def missing_relationships(options: SourceOptions) -> str:
+    """Why no dependent can be found, or empty: a ``dpkg -l`` listing alone names the installed
+    packages but none of their relationships (Policy 7.1's fields are in the status file and the
+    Packages indexes, not in dpkg-query's listing)."""
+    alone = options.dpkg_list and not (options.packages or options.rdepends or options.status)
+    if not alone or options.snapshot or options.root:
+        return ""
+    return "a dpkg -l listing has no relationships: give --packages or --rdepends"

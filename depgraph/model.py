@@ -258,3 +258,42 @@ class RoleVerdict:
     confidence: float
     evidence: tuple[Evidence, ...]
     missing: str | None = None
+
+
+class Impact(enum.Enum):
+    """What the bug lets an attacker do (the profile's ``impact``, ``--impact``): the plan follows
+    it (issue 24). Memory disclosure brings new keys, revocation and new passwords; denial of
+    service only the upgrade and the restart; code execution and a backdoor treat the exposed
+    services' host as compromised. UNKNOWN when neither says: the key steps are then shown only
+    as conditional."""
+
+    MEMORY_DISCLOSURE = "memory-disclosure"
+    DENIAL_OF_SERVICE = "denial-of-service"
+    CODE_EXECUTION = "code-execution"
+    BACKDOOR = "backdoor"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def words(self) -> str:
+        """``a memory disclosure`` and the like, for the plan's sentences."""
+        return _IMPACT_WORDS[self]
+
+    @property
+    def compromises_host(self) -> bool:
+        """Code execution and a backdoor: what the exposed services could reach is suspect."""
+        return self in (Impact.CODE_EXECUTION, Impact.BACKDOOR)
+
+
+_IMPACT_WORDS = {
+    Impact.MEMORY_DISCLOSURE: "a memory disclosure",
+    Impact.DENIAL_OF_SERVICE: "a denial of service",
+    Impact.CODE_EXECUTION: "code execution",
+    Impact.BACKDOOR: "a backdoor",
+    Impact.OTHER: "a bug whose impact is neither memory disclosure, code execution nor denial of service",
+    Impact.UNKNOWN: "a bug of unknown impact",
+}
+
+
+IMPACTS = tuple(impact.value for impact in Impact if impact is not Impact.UNKNOWN)
+"""The impact classes a profile or ``--impact`` may give (``unknown``: give none)."""

@@ -17,8 +17,9 @@ import datetime
 from dataclasses import dataclass
 
 from depgraph.audit import AuditReport, Dependent
-from depgraph.fixcheck import FixState
+from depgraph.fixcheck import FixState, LibraryVerdict
 from depgraph.model import Role
+from depgraph.profiles import Impact
 from depgraph.risk import Level, LibraryState
 from depgraph.services import Services
 
@@ -44,70 +45,255 @@ class Step:
 
 
 def plan(report: AuditReport) -> tuple[Step, ...]:
-    """Every step that applies to ``report``, in the order to do them."""
-    steps: list[Step] = []
+    """Every step that applies to ``report``, in the order to do them.
+
+    The steps follow the CVE's impact (:class:`~depgraph.profiles.Impact`, issue 24): a memory
+    disclosure brings the Heartbleed advice's steps (exposed servers offline, upgrade and restart,
+    new keys, back online, revoke, damage); a denial of service only the upgrade and the restart;
+    code execution and a backdoor treat the affected services' hosts as compromised; an unknown
+    impact shows the key steps only as conditional. An unknown fix state asks (what would decide
+    it) and brings no key step on its own."""
+    impact = report.profile.impact
     advice = {entry.step: entry.text for entry in report.profile.remediation}
     broken = [v for v in report.libraries if v.state in (FixState.VULNERABLE, FixState.UNKNOWN)]
+    steps: list[Step] = []
     critical = [d for d in report.dependents if d.risk.level is Level.CRITICAL]
-    if critical:
-        names = _names(critical)
-        listening = sorted(
-            {str(listener) for d in critical for p in d.processes for listener in p.listening or ()}
-        )
-        one = len(names) == 1
-        these, them, they = (
-            ("this exposed server", "it", "it is")
-            if one
-            else ("these exposed servers", "them", "they are")
-        )
-        until = f"the fix is in and {they} restarted" if broken else f"{they} restarted"
-        text = f"Take {these} offline or firewall {them} until {until}: {_list(names)}"
-        if listening:
-            text += f" (listening on {_list(listening)})"
-        steps.append(Step("take-offline", text + ".", tuple(names)))
+    if critical and impact in OFFLINE_IMPACTS:
+        steps.append(_take_offline(report, critical, bool(broken)))
     if broken:
-        packages = sorted({_qualified(v.package, v.architecture, report) for v in broken})
-        command = "apt-get update && apt-get install --only-upgrade " + " ".join(packages)
-        text = advice.get("upgrade", "Upgrade the library package.")
-        unknown = [v.package for v in broken if v.state is FixState.UNKNOWN]
-        if unknown:
-            text += f" The fix state of {_list(unknown)} could not be told; upgrading is the safe choice."
-        steps.append(Step("upgrade", text, tuple(packages), (command,)))
+        steps.append(_upgrade(report, advice, broken))
     steps.extend(_restart(report, advice, bool(broken)))
-    exposed_servers = [
+    steps.extend(_impact_steps(report, advice, bool(critical and impact in OFFLINE_IMPACTS)))
+    if "investigate" in advice and not impact.compromises_host and (broken or critical):
+        steps.append(Step("investigate", advice["investigate"]))
+    return tuple(steps)
+
+
+OFFLINE_IMPACTS = (Impact.MEMORY_DISCLOSURE, Impact.CODE_EXECUTION, Impact.BACKDOOR)
+"""The impacts for which a reachable vulnerable server is taken offline until fixed (a denial of
+service is not worth causing one)."""
+
+
+def _take_offline(report: AuditReport, critical: list[Dependent], broken: bool) -> Step:
+    names = _names(critical)
+    listening = sorted(
+        {str(listener) for d in critical for p in d.processes for listener in p.listening or ()}
+    )
+    one = len(names) == 1
+    these, them, they = (
+        ("this exposed server", "it", "it is")
+        if one
+        else ("these exposed servers", "them", "they are")
+    )
+    until = f"the fix is in and {they} restarted" if broken else f"{they} restarted"
+    text = f"Take {these} offline or firewall {them} until {until}: {_list(names)}"
+    if listening:
+        text += f" (listening on {_list(listening)})"
+    return Step("take-offline", text + ".", tuple(names))
+
+
+def _upgrade(report: AuditReport, advice: dict[str, str], broken: list[LibraryVerdict]) -> Step:
+    packages = sorted({_qualified(v.package, v.architecture, report) for v in broken})
+    command = "apt-get update && apt-get install --only-upgrade " + " ".join(packages)
+    text = advice.get("upgrade", "Upgrade the library package.")
+    for verdict in broken:
+        if verdict.state is FixState.UNKNOWN:
+            text += (
+                f" The fix state of {verdict.package} could not be told; {deciders(verdict)}. "
+                "Until then, upgrading is the safe choice."
+            )
+    return Step("upgrade", text, tuple(packages), (command,))
+
+
+def deciders(verdict: LibraryVerdict) -> str:
+    """What would decide an unknown fix state, in words: the verdict's own ``would-decide``
+    evidence, or the three things that decide one in general."""
+    said = [e.detail for e in verdict.evidence if e.kind == "would-decide"]
+    if said:
+        return "; ".join(said)
+    return (
+        f"its changelog (/usr/share/doc/{verdict.package.partition(':')[0]}/changelog.Debian.gz), "
+        "the release's first fixed version (its advisory), or --release would decide it"
+    )
+
+
+def _impact_steps(report: AuditReport, advice: dict[str, str], offline: bool) -> list[Step]:
+    """The steps after the restart, as the impact calls for them; for servers whose risk is only
+    an upper bound (the fix state unknown), a conditional step instead of the playbook."""
+    impact = report.profile.impact
+    servers = _exposed_servers(report, known=True)
+    serving = _serving(report, servers)
+    steps: list[Step] = []
+    if impact is Impact.MEMORY_DISCLOSURE:
+        if serving:
+            steps.extend(_disclosure_steps(report, serving, advice, offline))
+        elif _vulnerable(report) and _clients(report):
+            steps.append(_client_step(report, servers))
+    elif impact.compromises_host:
+        exposed = _compromised(report)
+        if exposed:
+            steps.append(_compromise_step(report, exposed, advice))
+    elif impact is Impact.UNKNOWN and serving:
+        which = _list(sorted(s.label() for s in serving))
+        steps.append(
+            Step(
+                "check-impact",
+                "The profile does not say what the bug lets an attacker do. If the advisory says "
+                "it discloses memory or runs code, regard the keys of these servers as exposed and "
+                f"replace them: {which}; give --impact to have the steps for it.",
+                tuple(_names([s.dependent for s in serving])),
+            )
+        )
+    maybe = _serving(report, _exposed_servers(report, known=False))
+    if maybe and impact is not Impact.DENIAL_OF_SERVICE:
+        unknown = [v for v in report.libraries if v.state is FixState.UNKNOWN]
+        which = _list(sorted(s.label() for s in maybe))
+        words = "; ".join(f"{v.package}: {deciders(v)}" for v in unknown)
+        steps.append(
+            Step(
+                "if-vulnerable",
+                f"If the library turns out to have been vulnerable ({words}), the steps for "
+                f"{impact.words} apply to these servers: {which}.",
+                tuple(_names([s.dependent for s in maybe])),
+            )
+        )
+    return steps
+
+
+def _exposed_servers(report: AuditReport, known: bool) -> list[Dependent]:
+    """The TLS servers at high risk or more, whose risk is known (or only an upper bound)."""
+    return [
         d
         for d in report.dependents
-        if d.role.role is Role.SERVER and d.risk.level.at_least(Level.HIGH)
+        if d.role.role is Role.SERVER
+        and d.risk.level.at_least(Level.HIGH)
+        and d.risk.known is known
     ]
-    serving = _serving(report, exposed_servers)
-    if serving:
-        steps.extend(_keys(report, serving, advice))
-        names = _names([s.dependent for s in serving])
-        text = advice.get(
-            "reset-secrets",
-            "Invalidate session tickets and cookies, and change the passwords that went through "
-            "the exposed servers.",
+
+
+def _vulnerable(report: AuditReport) -> bool:
+    return any(v.state is FixState.VULNERABLE for v in report.libraries)
+
+
+def _clients(report: AuditReport) -> list[str]:
+    return _names([d for d in report.dependents if d.role.role is Role.CLIENT and d.risk.known])
+
+
+def _client_step(report: AuditReport, servers: list[Dependent]) -> Step:
+    clients = _clients(report)
+    text = "No TLS server is exposed here"
+    if servers:
+        # a server by its code, but nothing here runs it as one (no key to rotate)
+        text = (
+            "No TLS server with keys was found here (no service, listening socket or "
+            f"configured key for {_list(_names(servers))})"
         )
-        steps.append(Step("assess-damage", f"{text} Concerns: {_list(names)}.", tuple(names)))
-    elif broken and any(d.role.role is Role.CLIENT for d in report.dependents):
-        clients = _names([d for d in report.dependents if d.role.role is Role.CLIENT])
-        text = "No TLS server is exposed here"
-        if exposed_servers:
-            # a server by its code, but nothing here runs it as one (no key to rotate)
-            text = (
-                "No TLS server with keys was found here (no service, listening socket or "
-                f"configured key for {_list(_names(exposed_servers))})"
+    text += (
+        "; the TLS clients could have leaked memory to a malicious server they talked to: "
+        "change credentials this machine's clients used with servers you do not trust "
+        f"({_list(clients)})."
+    )
+    return Step("assess-damage", text, tuple(clients))
+
+
+def _disclosure_steps(
+    report: AuditReport, serving: list[Serving], advice: dict[str, str], offline: bool
+) -> list[Step]:
+    """New keys (the old moved aside), back online, revoke, then the damage: the Heartbleed
+    advice's order (issue "depgraph audit"; issue 24)."""
+    names = _names([s.dependent for s in serving])
+    keys = _keys(report, serving, advice)
+    steps = keys[:1]
+    if offline:
+        steps.append(
+            Step(
+                "back-online",
+                "Put the servers taken offline back online once the fix is in, they are "
+                "restarted and their new keys and certificates are installed.",
+                tuple(_names([d for d in report.dependents if d.risk.level is Level.CRITICAL])),
             )
-        text += (
-            "; the TLS clients could have leaked memory to a malicious server they talked to: "
-            "change credentials this machine's clients used with servers you do not trust "
-            f"({_list(clients)})."
         )
-        steps.append(Step("assess-damage", text, tuple(clients)))
-    for extra in ("investigate",):
-        if extra in advice and (broken or critical):
-            steps.append(Step(extra, advice[extra]))
-    return tuple(steps)
+    steps.extend(keys[1:])
+    text = advice.get(
+        "reset-secrets",
+        "Change the passwords of users who logged in through the exposed servers while they ran "
+        "the vulnerable library, and invalidate every session cookie and session ticket.",
+    )
+    text += (
+        f" Concerns: {_list(names)}. Client certificates are not compromised (a client's private "
+        f"key never reaches the server). {_recorded(report)}"
+    )
+    steps.append(Step("assess-damage", text, tuple(names)))
+    return steps
+
+
+def _recorded(report: AuditReport) -> str:
+    """What a stolen key does to traffic recorded before the fix: decrypts it unless the key
+    exchange was forward-secret, said per server from the configuration at hand."""
+    base = "Traffic recorded before the fix can be decrypted with a stolen key"
+    findings = getattr(report, "ciphers", ())  # until the cipher reader lands
+    if not findings:
+        return f"{base} unless the servers' ciphers were forward-secret (no cipher list was read)."
+    safe = [f.server for f in findings if f.forward_secret is True]
+    unsafe = [f"{f.server} ({f.detail})" for f in findings if f.forward_secret is False]
+    unknown = [f"{f.server} ({f.detail})" for f in findings if f.forward_secret is None]
+    parts = []
+    if unsafe:
+        parts.append(f"{base}: not forward-secret: {_list(unsafe)}")
+    if unknown:
+        parts.append(f"not known: {_list(unknown)}")
+    if safe:
+        parts.append(f"forward-secret (recorded traffic stays safe): {_list(safe)}")
+    text = "; ".join(parts)
+    if not unsafe:
+        text = f"{base} unless the key exchange was forward-secret: {text}"
+    return text + "."
+
+
+COMPROMISE_REACH = {
+    "openssh-server": "sshd runs as root: the host keys /etc/ssh/ssh_host_*_key and every "
+    "account's credentials",
+}
+"""What a compromised service can reach, where it is more than its own files."""
+
+
+def _compromised(report: AuditReport) -> list[Dependent]:
+    """The dependents whose hosts code execution or a backdoor puts in doubt: known at risk
+    (medium or more) and run as a service, serving TLS, or named by the profile's exposures."""
+    exposures = {e.package for e in report.profile.exposures}
+    services = {d.node.package for d in _services(report)}
+    return [
+        d
+        for d in report.dependents
+        if d.risk.known
+        and d.risk.level.at_least(Level.MEDIUM)
+        and (
+            d.node.package.partition(":")[0] in exposures
+            or d.node.package in services
+            or (d.role.role is Role.SERVER and bool(_why_serving(report, d)))
+        )
+    ]
+
+
+def _compromise_step(report: AuditReport, exposed: list[Dependent], advice: dict[str, str]) -> Step:
+    impact = report.profile.impact
+    named = []
+    for dependent in sorted(exposed, key=lambda d: d.node.package):
+        name = dependent.node.package
+        reach = COMPROMISE_REACH.get(name.partition(":")[0])
+        if reach is None:
+            why = _why_serving(report, dependent)
+            reach = "what its service can read" + (f" ({'; '.join(why)})" if why else "")
+        named.append(f"{name} ({reach})")
+    text = (
+        f"With {impact.words}, treat the hosts of these services as compromised: "
+        f"{_list(named)}. Replace the credentials and keys they could reach (host keys, TLS "
+        "keys, passwords and tokens) from a clean system, and rebuild from known-good media "
+        "where your policy says so."
+    )
+    if "investigate" in advice:
+        text += f" {advice['investigate']}"
+    return Step("assume-compromised", text, tuple(_names(exposed)))
 
 
 def _qualified(package: str, architecture: str | None, report: AuditReport) -> str:
@@ -123,11 +309,7 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     from depgraph.runtime.plan import ActionKind, restart_plan
 
     steps: list[Step] = []
-    text = advice.get("restart", "Restart every process that has the old library mapped.")
-    if not upgrading and _only_fixed_copies(report):
-        # the profile's words speak of vulnerable code; these processes map a fixed older copy
-        text = "Restart the processes that map an older copy of the library (already fixed), "
-        text += "so that they load the newest."
+    text = _restart_text(report, advice, upgrading)
     if report.runtime:
         actions = [action for scan in report.runtime for action in restart_plan(scan)]
         # the upgrade step already names the library's packages and command
@@ -162,9 +344,8 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
             f", or restart at least the services of {_list(_names(services))}" if services else ""
         )
         detail = (
-            f"{text} The fix is installed, but running processes were not looked at ({why}): "
-            "those started before the upgrade may still run the old library. On the host, run "
-            f"'depgraph restart' as root and do what it lists{named}; or reboot."
+            f"{text} Running processes were not looked at ({why}), and {_history_words(report)}. "
+            f"On the host, run 'depgraph restart' as root and do what it lists{named}; or reboot."
         )
         return [Step("restart", detail, tuple(_names(services)), ("depgraph restart",))]
     if not services:
@@ -190,6 +371,46 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     if commands and report.services is not None:
         detail += _init_words(report.services)
     return [Step("restart", detail, tuple(_names(services)), commands)]
+
+
+FIXED_RESTART = "The fix is installed; restart what may still run an old copy of the library."
+
+
+def _restart_text(report: AuditReport, advice: dict[str, str], upgrading: bool) -> str:
+    """The restart step's first words: the profile's (which speak of vulnerable code) when an
+    upgrade is due, a vulnerable version was on disk (dpkg's log) or a process maps an old copy
+    not known to be fixed; plainer words when what may run is only a fixed older copy."""
+    said = advice.get("restart", "Restart every process that has the old library mapped.")
+    if upgrading or report.windows:
+        return said
+    if _only_fixed_copies(report):
+        # the profile's words speak of vulnerable code; these processes map a fixed older copy
+        return (
+            "Restart the processes that map an older copy of the library (already fixed), "
+            "so that they load the newest."
+        )
+    old = [p for scan in report.runtime for p in scan.to_restart]
+    if any(report.runs_vulnerable_old_code(p) for p in old):
+        return said
+    return FIXED_RESTART
+
+
+def _history_words(report: AuditReport) -> str:
+    """Whether a vulnerable version of the library was installed here, from dpkg's log: the
+    window it shows, or why that cannot be told (the restart step's reason offline)."""
+    if report.windows:
+        said = "; ".join(f"{w.package}: {w.describe()}" for w in report.windows)
+        return f"dpkg's log shows {said}: processes started before then may still run it"
+    if report.source_kind in SAVED_LISTS:
+        where = "no dpkg log is at hand (saved package lists)"
+    elif not report.dpkg_logs:
+        where = "no dpkg log under the root"
+    else:
+        where = "dpkg's log does not go back to the library's first install"
+    return (
+        f"whether a vulnerable version was ever installed here cannot be told ({where}): if one "
+        "was, processes started before the fix may still run it"
+    )
 
 
 def _only_fixed_copies(report: AuditReport) -> bool:
@@ -401,7 +622,10 @@ def _keys(report: AuditReport, serving: list[Serving], advice: dict[str, str]) -
         "Regard the private keys of exposed TLS servers as compromised: generate new keys and "
         "have new certificates issued.",
     )
-    text += f" Servers that hold keys here: {which}."
+    text += (
+        f" Servers that hold keys here: {which}. Move the old keys and certificates aside, do not "
+        "delete them: the certificates are needed to revoke, and both are evidence."
+    )
     disclosed = report.profile.disclosed
     moment = (
         datetime.datetime.combine(disclosed, datetime.time(), datetime.UTC).timestamp()

@@ -20,7 +20,9 @@ low        vulnerable and a non-SSL user of a libssl-only bug; or the role is un
 none       the fix is in (or the version predates the bug) and nothing still runs the old code
 =========  =======================================================================================
 
-A fix state that is unknown ranks as vulnerable, never as ``none``: the reasons say it is unknown.
+A fix state that is unknown ranks as vulnerable, never as ``none``, and the risk is marked not
+known (``Risk.known``, issue 24): its level is what it would be if the library were vulnerable, an
+upper bound that reports show as ``high?``, and on its own it brings no key rotation.
 An old copy whose version could not be told ranks as a vulnerable one, and the reason says why.
 The score orders packages within a level (listening, running, direct dependency, confidence).
 """
@@ -129,6 +131,9 @@ class Running:
     """Processes of an unknown package that map an old copy (``pid 2214``): may be this one's."""
     unseen: bool = False
     """Saved package lists of a running system: its processes were not seen at all."""
+    never_vulnerable: bool = False
+    """dpkg's log shows every version of the library since its first install, none vulnerable:
+    no process can run vulnerable code, seen or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,13 @@ class Risk:
     level: Level
     score: float
     reasons: tuple[str, ...]
+    known: bool = True
+    """False when the level is an upper bound: the library's fix state could not be told."""
+
+    @property
+    def shown(self) -> str:
+        """``high``, or ``high?`` for a level that is only an upper bound."""
+        return self.level.value if self.known else f"{self.level.value}?"
 
 
 def assess(
@@ -155,6 +167,22 @@ def assess(
     ``component``: what the dependent uses of the library; ``vulnerable_component``: where the bug
     is (``libssl`` for Heartbleed; None when the whole library is affected, as liblzma).
     """
+    risk = _assess(library, role, component, vulnerable_component, running, direct, confidence)
+    if library is LibraryState.UNKNOWN and not running.stale and risk.level is not Level.NONE:
+        # an old copy that runs is judged on its own version, not on the installed one's
+        return Risk(risk.level, risk.score, risk.reasons, known=False)
+    return risk
+
+
+def _assess(
+    library: LibraryState,
+    role: Role,
+    component: Component,
+    vulnerable_component: Component | None,
+    running: Running,
+    direct: bool,
+    confidence: float,
+) -> Risk:
     reasons: list[str] = []
     unknown_fix = library is LibraryState.UNKNOWN
     if unknown_fix:
@@ -245,6 +273,9 @@ def _not_vulnerable(
         return _risk(Level.LOW, reasons, running, direct, confidence)
     if library is LibraryState.NOT_AFFECTED:
         reasons.append("not affected: the installed version predates the bug")
+        return _risk(Level.NONE, reasons, running, direct, confidence)
+    if running.never_vulnerable:
+        reasons.append("fix in; dpkg's log shows no vulnerable version ever installed here")
         return _risk(Level.NONE, reasons, running, direct, confidence)
     if running.unseen:
         reasons.append("fix in; whether old code runs is not known")

@@ -35,6 +35,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from depgraph.debian.versions import compare
 from tests.conftest import (
     FIXTURES,
     REPO,
@@ -105,6 +106,28 @@ def _libssl3() -> None:
         pytest.skip("libssl3 is not installed on this machine")
 
 
+HAD_THE_BUG = (
+    "--library", "libssl3", "--cve", "CVE-2025-9230", "--affected", ">= 3.0.0, < 3.0.18",
+    "--impact", "code-execution",
+)  # fmt: skip
+"""A real CVE (OpenSSL's advisory of 30 September 2025: RFC 3211 KEK unwrap out of bounds, fixed
+in 3.0.18) that this machine's libssl3 had and no longer has: dpkg's log shows 3.0.16-1~deb12u1
+installed in 2025, replaced in 2026. With a library that never had the bug here (the CVE-2022-3602
+profile: every libssl3 the log shows is 3.0.16 or later), nothing can run vulnerable code, seen
+or not (issue 24), so a partial view of /proc changes nothing."""
+
+
+def _had_the_bug() -> tuple[str, ...]:
+    """:data:`HAD_THE_BUG`, when dpkg's log shows it here (else the test does not apply)."""
+    _libssl3()
+    from depgraph.dpkg_log import exposure_history
+
+    history = exposure_history(Path("/"), "libssl3")
+    if not any(compare(p.version, "3.0.18") < 0 for p in history.periods):
+        pytest.skip("dpkg's log shows no libssl3 older than 3.0.18 on this machine")
+    return HAD_THE_BUG
+
+
 @pytest.fixture
 def trusty(tmp_path: Path) -> Path:
     root = tmp_path / "trusty"
@@ -138,8 +161,7 @@ def test_restart_without_privileges_is_partial() -> None:
 
 
 def test_audit_without_privileges_never_ranks_none() -> None:
-    _libssl3()
-    args = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    args = ("audit", *_had_the_bug(), "--format", "json")
     full = report(run_depgraph(*args))
     partial = report(capless(*args))
     assert partial["summary"]["partial"] is True
@@ -148,6 +170,28 @@ def test_audit_without_privileges_never_ranks_none() -> None:
     assert "none" not in levels(partial), levels(partial)
     # The library's state rests on its version and changelog, which are readable: unchanged.
     assert [v["state"] for v in partial["library"]] == [v["state"] for v in full["library"]]
+
+
+def test_a_library_that_never_had_the_bug_here_ranks_none_on_a_partial_view() -> None:
+    """Issue 24: dpkg's log shows every libssl3 installed here (3.0.16-1~deb12u1 on) past
+    CVE-2022-3602's range: no process can run vulnerable code, read or not. Nothing ranks above
+    none, and no step says 'restart' (the plan would be for a host that never had the bug)."""
+    _libssl3()
+    from depgraph.dpkg_log import exposure_history
+
+    history = exposure_history(Path("/"), "libssl3")
+    first = history.periods[0] if history.periods else None
+    if first is None or first.installed is None or compare(first.version, "3.0.7") < 0:
+        pytest.skip("dpkg's log does not show libssl3's first install past 3.0.6 here")
+    partial = report(capless("audit", "--profile", "openssl-cve-2022-3602", "--format", "json"))
+    assert partial["summary"]["partial"] is True
+    assert levels(partial) == {"none"}, levels(partial)
+    never = "fix in; dpkg's log shows no vulnerable version ever installed here"
+    assert all(never in p["risk"]["reasons"] for p in partial["packages"])
+    assert not [a for a in partial["actions"] if a["step"] == "restart"], partial["actions"]
+    # with a CVE the log shows here, the same partial view keeps every dependent above none
+    had = report(capless("audit", *_had_the_bug(), "--format", "json"))
+    assert "none" not in levels(had)
 
 
 def test_unreadable_processes_are_not_listed_as_still_running_old_code() -> None:
@@ -185,8 +229,7 @@ def test_the_plan_names_the_processes_that_could_not_be_read() -> None:
     """Issue 21: rows that say 'could not be read: may run old code' have a step beside them:
     the restart step names the unread processes (restart them, or reboot). A library that never
     had the bug (xz's liblzma5 5.4) ranks nothing, and gets no such step."""
-    _libssl3()
-    args = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    args = ("audit", *_had_the_bug(), "--format", "json")
     partial = report(capless(*args))
     assert "none" not in levels(partial)
     texts = [a["text"] for a in partial["actions"] if a["step"] == "restart"]
@@ -210,7 +253,7 @@ def test_restart_and_audit_as_nobody() -> None:
     result = json.loads(done.stdout)
     assert result["partial"] is True and result["unreadable"]
     assert "not root: run as root to see them" in done.stderr, done.stderr
-    audit = report(as_nobody("audit", "--profile", "openssl-cve-2022-3602", "--format", "json"))
+    audit = report(as_nobody("audit", *_had_the_bug(), "--format", "json"))
     assert audit["summary"]["partial"] is True
     assert "none" not in levels(audit)
 
@@ -219,7 +262,9 @@ def test_restart_and_audit_as_nobody() -> None:
 
 
 def test_unreadable_doc_is_a_warning_and_never_a_fix(trusty: Path) -> None:
-    adhoc = ("audit", "--root", trusty, "--library", "libssl1.0.0", "--cve", CVE)
+    # CVE-2014-0076, which trusty's changelog names and no built-in profile knows (an ad hoc
+    # CVE-2014-0160 takes the heartbleed profile's release table, issue 24)
+    adhoc = ("audit", "--root", trusty, "--library", "libssl1.0.0", "--cve", "CVE-2014-0076")
     readable = report(capless(*adhoc, "--format", "json"))
     assert readable["library"][0]["state"] == "fixed-backport"  # the changelog names the fix
     assert readable["library"][0]["decided_by"] == "changelog"
@@ -265,8 +310,7 @@ def without_file_lists(*args: str | Path) -> Run:
 
 
 def test_live_audit_without_file_lists_lowers_confidence() -> None:
-    _libssl3()
-    args = ("audit", "--profile", "openssl-cve-2022-3602", "--format", "json")
+    args = ("audit", *_had_the_bug(), "--format", "json")
     full = report(run_depgraph(*args))
     blind = report(without_file_lists(*args))
     warning = [w for w in blind["warnings"] if "/var/lib/dpkg/info: no file list for" in w]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depgraph.profiles.schema import IMPACTS
+from depgraph.model import IMPACTS
 
 if TYPE_CHECKING:
     from depgraph.load import SourceOptions

@@ -19,7 +19,7 @@ COLUMNS = ("package", "version", "role", "component", "relation", "via", "runnin
 def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((*COLUMNS, "risk", "score", "reason"))
+    writer.writerow((*COLUMNS, "risk", "score", "reason", "risk_known"))
     for entry in report_data(report, steps)["packages"]:
         cells = (
             entry["package"],
@@ -33,6 +33,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
             entry["risk"]["level"],
             entry["risk"]["score"],
             "; ".join(entry["risk"]["reasons"]),
+            "yes" if entry["risk"]["known"] else "no",
         )
         writer.writerow(csv_row(cells))
     return out.getvalue()

@@ -40,7 +40,13 @@ def package_entry(dependent: Dependent) -> dict[str, Any]:
         "role_evidence": [evidence_entry(e) for e in role.evidence],
         "running": [p.pid for p in dependent.processes],
         "listening": sorted({str(x) for p in dependent.processes for x in p.listening or ()}),
-        "risk": {"level": risk.level.value, "score": risk.score, "reasons": list(risk.reasons)},
+        "risk": {
+            "level": risk.level.value,
+            "score": risk.score,
+            "reasons": list(risk.reasons),
+            # an addition: false when the level is an upper bound (the fix state is unknown)
+            "known": risk.known,
+        },
     }
 
 

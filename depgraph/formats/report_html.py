@@ -165,7 +165,7 @@ def _row(dependent: Dependent, report: AuditReport) -> str:
         via = f'<div class="via">via {escape(" > ".join(node.path[1:-1]))}</div>'
     confidence = f" ({role.confidence:.0%})" if role.confidence else ""
     cells = [
-        f'<td data-value="{risk.score}"><span class="risk risk-{level}">{level}</span></td>',
+        f'<td data-value="{risk.score}"><span class="risk risk-{level}">{risk.shown}</span></td>',
         f'<td class="package" data-value="{escape(node.package)}"><b>{escape(node.package)}</b>'
         f"{via}</td>",
         f'<td class="version">{escape(node.version or "-")}</td>',

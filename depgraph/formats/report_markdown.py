@@ -27,7 +27,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
         lines.append("|---|---|---|---|---|---|---|")
         for d in report.dependents:
             cells = (
-                d.risk.level.value,
+                d.risk.shown,
                 f"`{d.node.package}`",
                 d.node.version or "-",
                 d.role.role.value,

@@ -27,7 +27,7 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
         rows = []
         for dependent in report.dependents:
             level = dependent.risk.level
-            shown = level.value
+            shown = dependent.risk.shown
             if color and level in _COLORS:
                 shown = f"{_COLORS[level]}{shown}\033[0m"
             rows.append(
@@ -42,6 +42,9 @@ def render_report(report: AuditReport, steps: tuple[Step, ...], *, color: bool =
             )
         table = tabulate(rows, headers=HEADERS, tablefmt="simple", maxcolwidths=list(WIDTHS))
         lines += ["", table]
+        legend = report_text.unknown_legend(report)
+        if legend:
+            lines += _wrap(legend)
     if report.runtime_note:
         lines += ["", *_wrap(report.runtime_note)]
     unreadable = report_text.unreadable_line(report)

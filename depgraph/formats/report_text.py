@@ -13,7 +13,7 @@ from depgraph.audit import AuditReport, Dependent
 from depgraph.fixcheck import FixState
 from depgraph.formats.escape import terminal
 from depgraph.remediation import Step
-from depgraph.risk import FIXED_COPY
+from depgraph.risk import FIXED_COPY, Level
 from depgraph.runtime.scan import unreadable_sentence
 
 EVIDENCE_SHOWN = 3
@@ -162,7 +162,7 @@ def plan_lines(steps: tuple[Step, ...]) -> list[str]:
 def summary_line(report: AuditReport) -> str:
     counts: dict[str, int] = {}
     for dependent in report.dependents:
-        counts[dependent.risk.level.value] = counts.get(dependent.risk.level.value, 0) + 1
+        counts[dependent.risk.shown] = counts.get(dependent.risk.shown, 0) + 1
     count = len(report.dependents)
     noun = "dependent" if count == 1 else "dependents"
     shown = f"{count} {noun} ({', '.join(f'{n} {level}' for level, n in counts.items())})"
@@ -172,9 +172,35 @@ def summary_line(report: AuditReport) -> str:
     affected = "AFFECTED" if report.affected else _unaffected(report, partial)
     if any(v.state is FixState.UNKNOWN for v in report.libraries):
         affected = "UNKNOWN (could not tell)"
+    if report.dependents_unknown:
+        shown = f"dependents not known ({report.dependents_unknown})"
+    elif not count:
+        shown = "no dependents"
     return terminal(
-        f"{report.profile.id}: {affected}; highest risk {report.highest.value}; library {states}; "
-        f"{shown if count else 'no dependents'}{_stray(report)}{tail}"
+        f"{report.profile.id}: {affected}; highest risk {highest_words(report)}; "
+        f"library {states}; {shown}{_stray(report)}{tail}"
+    )
+
+
+def highest_words(report: AuditReport) -> str:
+    """``high``; ``unknown (up to high)`` when the highest level is an upper bound only (an unknown
+    fix state, dependents that could not be known), beside the highest known one."""
+    bound = report.highest
+    known = report.highest_known
+    if known is bound:
+        return bound.value
+    if known is Level.NONE:
+        return f"unknown (up to {bound.value})"
+    return f"{known.value} (unknown: up to {bound.value})"
+
+
+def unknown_legend(report: AuditReport) -> str:
+    """The line under the table that says what ``high?`` means, when a level is one."""
+    if all(d.risk.known for d in report.dependents):
+        return ""
+    return (
+        "?: the library's fix state is unknown; the level is what it would be if it were "
+        "vulnerable (what would decide it is said above)"
     )
 
 

@@ -1,12 +1,12 @@
 """Vulnerability profiles as data: the built-in TOML files beside this module and their loader."""
 
+from depgraph.model import Impact
 from depgraph.profiles.loader import (
     ANY_RELEASE,
     AffectedRange,
     CveId,
     Exposure,
     FixedVersion,
-    Impact,
     Profile,
     ProfileError,
     Remediation,

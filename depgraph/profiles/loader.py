@@ -11,7 +11,6 @@ and ``--fixed-version``.
 from __future__ import annotations
 
 import datetime
-import enum
 import re
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from typing import NewType
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.errors import DepgraphError
+from depgraph.model import Impact
 from depgraph.profiles.schema import (
     SchemaError,
     locate,
@@ -135,38 +135,6 @@ class Exposure:
     package: str
     via: tuple[str, ...]
     why: str
-
-
-class Impact(enum.Enum):
-    """What the bug lets an attacker do (the profile's ``impact``, ``--impact``): the plan follows
-    it. UNKNOWN when neither says (the key steps are then shown only as conditional)."""
-
-    MEMORY_DISCLOSURE = "memory-disclosure"
-    DENIAL_OF_SERVICE = "denial-of-service"
-    CODE_EXECUTION = "code-execution"
-    BACKDOOR = "backdoor"
-    OTHER = "other"
-    UNKNOWN = "unknown"
-
-    @property
-    def words(self) -> str:
-        """``a memory disclosure`` and the like, for the plan's sentences."""
-        return _IMPACT_WORDS[self]
-
-    @property
-    def compromises_host(self) -> bool:
-        """Code execution and a backdoor: what the exposed services could reach is suspect."""
-        return self in (Impact.CODE_EXECUTION, Impact.BACKDOOR)
-
-
-_IMPACT_WORDS = {
-    Impact.MEMORY_DISCLOSURE: "a memory disclosure",
-    Impact.DENIAL_OF_SERVICE: "a denial of service",
-    Impact.CODE_EXECUTION: "code execution",
-    Impact.BACKDOOR: "a backdoor",
-    Impact.OTHER: "a bug whose impact is neither memory disclosure, code execution nor denial of service",
-    Impact.UNKNOWN: "a bug of unknown impact",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,15 +33,10 @@ from dataclasses import dataclass
 from depgraph.debian.changelog import normalise_cve
 from depgraph.debian.versions import compare, split
 from depgraph.formats.escape import UNPRINTABLE
+from depgraph.model import IMPACTS
 
 COMPONENTS = ("libssl", "libcrypto", "any")
 """Which part of the library the bug is in: a libssl bug spares programs using libcrypto alone."""
-
-IMPACTS = ("memory-disclosure", "denial-of-service", "code-execution", "backdoor", "other")
-"""What the bug lets an attacker do (issue 24): the plan's steps follow it. Memory disclosure brings
-new keys, revocation and new passwords; denial of service only the upgrade and the restart; code
-execution and a backdoor treat the exposed services' host as compromised. A profile without it has
-an unknown impact: the key steps are shown only as conditional."""
 
 UPSTREAM_CHANGES = ("openssl",)
 """The upstream changelog formats depgraph can read (OpenSSL's CHANGES)."""
