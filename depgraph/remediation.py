@@ -144,20 +144,40 @@ def _impact_steps(report: AuditReport, advice: dict[str, str], offline: bool) ->
                 tuple(_names([s.dependent for s in serving])),
             )
         )
-    maybe = _serving(report, _exposed_servers(report, known=False))
-    if maybe and impact is not Impact.DENIAL_OF_SERVICE:
-        unknown = [v for v in report.libraries if v.state is FixState.UNKNOWN]
-        which = _list(sorted(s.label() for s in maybe))
-        words = "; ".join(f"{v.package}: {deciders(v)}" for v in unknown)
-        steps.append(
-            Step(
-                "if-vulnerable",
-                f"If the library turns out to have been vulnerable ({words}), the steps for "
-                f"{impact.words} apply to these servers: {which}.",
-                tuple(_names([s.dependent for s in maybe])),
-            )
-        )
+    steps.extend(_if_vulnerable(report))
     return steps
+
+
+def _if_vulnerable(report: AuditReport) -> list[Step]:
+    """For dependents whose risk is only an upper bound (the fix state unknown): the impact's
+    steps as a condition, naming what would decide it, never the steps themselves."""
+    impact = report.profile.impact
+    if impact in (Impact.DENIAL_OF_SERVICE, Impact.OTHER):
+        return []  # upgrade and restart are all there is, and they are in the plan
+    if impact.compromises_host:
+        named = _names(_compromised(report, known=False))
+        what = f"treat the hosts of these services as compromised: {_list(named)}"
+    else:
+        maybe = _serving(report, _exposed_servers(report, known=False))
+        named = _names([s.dependent for s in maybe])
+        which = _list(sorted(s.label() for s in maybe))
+        what = (
+            f"the key steps ({impact.words}) apply to these servers: {which}"
+            if impact is Impact.MEMORY_DISCLOSURE
+            else f"if the advisory says it discloses memory or runs code, the key steps apply to "
+            f"these servers: {which}"
+        )
+    if not named:
+        return []
+    unknown = [v for v in report.libraries if v.state is FixState.UNKNOWN]
+    words = "; ".join(f"{v.package}: {deciders(v)}" for v in unknown)
+    return [
+        Step(
+            "if-vulnerable",
+            f"If the library turns out to have been vulnerable ({words}), {what}.",
+            tuple(named),
+        )
+    ]
 
 
 def _exposed_servers(report: AuditReport, known: bool) -> list[Dependent]:
@@ -257,15 +277,16 @@ COMPROMISE_REACH = {
 """What a compromised service can reach, where it is more than its own files."""
 
 
-def _compromised(report: AuditReport) -> list[Dependent]:
-    """The dependents whose hosts code execution or a backdoor puts in doubt: known at risk
-    (medium or more) and run as a service, serving TLS, or named by the profile's exposures."""
+def _compromised(report: AuditReport, known: bool = True) -> list[Dependent]:
+    """The dependents whose hosts code execution or a backdoor puts in doubt: at risk (medium
+    or more; ``known``: a known risk, or an upper bound only) and run as a service, serving TLS,
+    or named by the profile's exposures."""
     exposures = {e.package for e in report.profile.exposures}
     services = {d.node.package for d in _services(report)}
     return [
         d
         for d in report.dependents
-        if d.risk.known
+        if d.risk.known is known
         and d.risk.level.at_least(Level.MEDIUM)
         and (
             d.node.package.partition(":")[0] in exposures
@@ -283,7 +304,7 @@ def _compromise_step(report: AuditReport, exposed: list[Dependent], advice: dict
         reach = COMPROMISE_REACH.get(name.partition(":")[0])
         if reach is None:
             why = _why_serving(report, dependent)
-            reach = "what its service can read" + (f" ({'; '.join(why)})" if why else "")
+            reach = "; ".join(["what its service can read", *why])
         named.append(f"{name} ({reach})")
     text = (
         f"With {impact.words}, treat the hosts of these services as compromised: "
@@ -311,7 +332,7 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
     steps: list[Step] = []
     text = _restart_text(report, advice, upgrading)
     if report.runtime:
-        actions = [action for scan in report.runtime for action in restart_plan(scan)]
+        actions = [action for scan in report.runtime for action in restart_plan(scan, upgrading)]
         # the upgrade step already names the library's packages and command
         done_elsewhere = (
             (ActionKind.REBOOT, ActionKind.UPGRADE) if upgrading else (ActionKind.REBOOT,)
@@ -320,7 +341,12 @@ def _restart(report: AuditReport, advice: dict[str, str], upgrading: bool) -> li
         reboot = [a for a in actions if a.kind is ActionKind.REBOOT]
         by_hand = [a for a in actions if a.command is None and a.kind is not ActionKind.REBOOT]
         packages = sorted(
-            {p.package for scan in report.runtime for p in scan.to_restart if p.package}
+            {
+                p.package
+                for scan in report.runtime
+                for p in (scan.processes if upgrading else scan.to_restart)
+                if p.package and (upgrading or p.needs_restart)
+            }
         )
         if runnable or by_hand:
             commands = tuple(dict.fromkeys(a.command for a in runnable if a.command))

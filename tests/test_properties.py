@@ -13,14 +13,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+import dataclasses
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depgraph.audit import AuditReport, Dependent, _dependents
 from depgraph.fixcheck import FixState, LibraryVerdict
-from depgraph.model import Component, DependencyGraph, Evidence, Node, Role, RoleVerdict
+from depgraph.model import (
+    Component,
+    DependencyGraph,
+    Evidence,
+    Impact,
+    Node,
+    Role,
+    RoleVerdict,
+)
 from depgraph.profiles import load_profile
-from depgraph.remediation import plan
+from depgraph.remediation import OFFLINE_IMPACTS, plan
 from depgraph.risk import FIXED_COPY, Level, LibraryState, OldCopy, Running, assess
 from depgraph.runtime.library import LibraryFiles
 from depgraph.runtime.maps import Mapping, MappingState
@@ -190,10 +200,11 @@ SERVING = ("systemd-unit", "init-script", "provides", "known-daemon")
 def reports(draw: st.DrawFn) -> AuditReport:
     """A report of one library and up to five dependents, with processes as the scan gives them."""
     profile = load_profile(draw(st.sampled_from(["heartbleed", "openssl-cve-2022-3602"])))
+    profile = dataclasses.replace(profile, impact=draw(st.sampled_from(list(Impact))))
     state = draw(st.sampled_from([s for s in FixState if s is not FixState.NOT_INSTALLED]))
     verdict = LibraryVerdict(LIBRARY, "3.0.1-1", "amd64", state, (), decided_by="synthetic")
-    view = draw(st.sampled_from(["live", "partial", "unseen"]))
-    count = draw(st.integers(0, 5))
+    view = draw(st.sampled_from(["live", "partial", "unseen", "dpkg-list"]))
+    count = draw(st.integers(0, 5)) if view != "dpkg-list" else 0
     nodes = [Node(LIBRARY, "3.0.1-1", True, 0, (LIBRARY,))]
     roles: dict[str, RoleVerdict] = {}
     processes: list[ProcessExposure] = []
@@ -209,7 +220,7 @@ def reports(draw: st.DrawFn) -> AuditReport:
             0.9,
             evidence,
         )
-        if view == "unseen":
+        if view in ("unseen", "dpkg-list"):
             continue
         for _ in range(draw(st.integers(0, 2))):
             pid = 100 + len(processes)
@@ -222,7 +233,7 @@ def reports(draw: st.DrawFn) -> AuditReport:
                     OldCopy(pid, LIBRARY, draw(st.sampled_from(list(LibraryState))), "3.0.0-1", "x")
                 )
     scans: tuple[RuntimeScan, ...] = ()
-    if view != "unseen":
+    if view in ("live", "partial"):
         unreadable = ((1, "init"),) if view == "partial" else ()
         files = LibraryFiles(LIBRARY, frozenset({"libssl.so.3", "libcrypto.so.3"}))
         scans = (RuntimeScan(files, tuple(processes), 50, unreadable, "/proc", True),)
@@ -231,13 +242,14 @@ def reports(draw: st.DrawFn) -> AuditReport:
     return AuditReport(
         profile=profile,
         source="synthetic",
-        source_kind="live" if scans else "dpkg-status",
+        source_kind="live" if scans else "dpkg-list" if view == "dpkg-list" else "dpkg-status",
         libraries=(verdict,),
         dependents=dependents,
         runtime=scans,
         runtime_note="processes from /proc" if scans else "running processes not looked at: x",
         stray=(),
         old_copies=tuple(copies),
+        dependents_unknown="a dpkg -l listing has no relationships" if view == "dpkg-list" else "",
     )
 
 
@@ -285,7 +297,7 @@ def test_every_plan_step_names_only_packages_it_applies_to(report: AuditReport) 
         v.package for v in report.libraries if v.state in (FixState.VULNERABLE, FixState.UNKNOWN)
     }
     critical = {d.node.package for d in report.dependents if d.risk.level is Level.CRITICAL}
-    if critical:
+    if critical and report.profile.impact in OFFLINE_IMPACTS:
         assert set(steps["take-offline"].packages) == critical
     else:
         assert "take-offline" not in steps
@@ -308,7 +320,9 @@ def test_every_plan_step_names_only_packages_it_applies_to(report: AuditReport) 
         assert set(steps["assess-damage"].packages) <= servers | clients
     if "restart" in steps:
         running_old = {
-            (p.package or "").partition(":")[0] for scan in report.runtime for p in scan.to_restart
+            (p.package or "").partition(":")[0]
+            for scan in report.runtime
+            for p in (scan.processes if "upgrade" in steps else scan.to_restart)
         }
         at_risk = {n for n, d in by_name.items() if d.risk.level is not Level.NONE}
         assert set(steps["restart"].packages) <= running_old | at_risk
@@ -330,3 +344,57 @@ def test_only_fixed_old_code_never_asks_for_keys_or_goes_offline(report: AuditRe
     steps = {step.step for step in plan(report)}
     assert not {"take-offline", "rotate-keys", "revoke-certificates", "upgrade"} & steps
     assert all(RANK[d.risk.level] <= RANK[Level.LOW] for d in report.dependents)
+
+
+KEY_STEPS = {"rotate-keys", "revoke-certificates", "back-online"}
+ALARMS = {*KEY_STEPS, "take-offline", "assume-compromised", "assess-damage"}
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reports())
+def test_the_plan_follows_the_impact_and_an_unknown_never_alarms(report: AuditReport) -> None:
+    """Issue 24, over impact x fix state x process knowledge x view (live, partial, saved status,
+    dpkg -l): the plan holds the impact's steps only, an unknown fix state on its own brings no
+    key, offline or compromise step, an unknown never ranks none or low, and an upgrade always
+    comes with a restart."""
+    impact = report.profile.impact
+    plan_steps = plan(report)
+    steps = {step.step: step for step in plan_steps}
+    allowed = {"upgrade", "restart", "reboot", "investigate"}
+    if impact is Impact.MEMORY_DISCLOSURE:
+        allowed |= {"take-offline", *KEY_STEPS, "assess-damage", "if-vulnerable"}
+    elif impact.compromises_host:
+        allowed |= {"take-offline", "assume-compromised", "if-vulnerable"}
+    elif impact is Impact.UNKNOWN:
+        allowed |= {"check-impact", "if-vulnerable"}
+    assert set(steps) <= allowed, (impact, list(steps))
+    order = [step.step for step in plan_steps]
+    if "take-offline" in steps:
+        assert order[0] == "take-offline"
+        if "rotate-keys" in steps:
+            assert order.index("rotate-keys") < order.index("back-online")
+    unknown = all(v.state is FixState.UNKNOWN for v in report.libraries)
+    old_code = any(
+        state in (MappingState.DELETED, MappingState.REPLACED)
+        for scan in report.runtime
+        for p in scan.processes
+        for state in p.states
+    )
+    if unknown and not old_code:
+        assert not ALARMS & set(steps), list(steps)
+        for dependent in report.dependents:
+            assert dependent.risk.level not in (Level.NONE, Level.LOW) or (
+                dependent.risk.level is Level.LOW and not dependent.risk.known
+            )
+            assert not dependent.risk.known
+    for name in KEY_STEPS | {"take-offline", "assume-compromised"}:
+        if name in steps:
+            named = set(steps[name].packages)
+            known = {d.node.package for d in report.dependents if d.risk.known}
+            assert named <= known, (name, named)
+    mapped = any(scan.processes for scan in report.runtime)
+    if "upgrade" in steps and (mapped or not report.runtime):
+        # what runs the library (or, not looked at, may) is restarted after the upgrade
+        assert {"restart", "reboot"} & set(steps), list(steps)
+    if report.dependents_unknown and report.highest_known is Level.NONE:
+        assert report.highest is Level.HIGH or not report.affected

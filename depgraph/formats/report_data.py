@@ -82,7 +82,12 @@ def report_data(report: AuditReport, steps: tuple[Step, ...]) -> dict[str, Any]:
         "summary": {
             "affected": report.affected,
             "highest_risk": report.highest.value,
+            # additions (issue 24): the highest risk without upper bounds, and whether the
+            # highest one is known; why the dependents could not be known, when they could not
+            "highest_known_risk": report.highest_known.value,
+            "risk_known": report.highest_known is report.highest,
             "dependents": len(report.dependents),
+            "dependents_unknown": report.dependents_unknown or None,
             "runtime": report.runtime_note,
             "partial": partial,
         },

@@ -96,8 +96,10 @@ def _action_for(process: ProcessExposure) -> tuple[ActionKind, str, str | None]:
     return ActionKind.RESTART_UNIT, unit, f"systemctl restart {unit}"
 
 
-def restart_plan(scan: RuntimeScan) -> tuple[Action, ...]:
-    """The steps for every process of ``scan`` that needs it, grouped by unit (or container...)."""
+def restart_plan(scan: RuntimeScan, upgrading: bool = False) -> tuple[Action, ...]:
+    """The steps for every process of ``scan`` that needs it, grouped by unit (or container...);
+    ``upgrading``: also the processes that map the library as it is now, which the upgrade
+    replaces under them (issue 24: an upgrade always says what to restart after it)."""
     steps: dict[tuple[ActionKind, str], tuple[str | None, list[int], list[str]]] = {}
     vulnerable = [p for p in scan.to_restart if p.reason is Reason.VULNERABLE_VERSION]
     actions: list[Action] = []
@@ -112,11 +114,13 @@ def restart_plan(scan: RuntimeScan) -> tuple[Action, ...]:
                 "the installed version is vulnerable: restarting alone loads it again",
             )
         )
-    for process in scan.to_restart:
+    current = [p for p in scan.processes if not p.needs_restart and p.mappings] if upgrading else []
+    for process in (*scan.to_restart, *current):
         kind, target, command = _action_for(process)
         entry = steps.setdefault((kind, target), (command, [], []))
         entry[1].append(process.pid)
-        why = f"{process.command or process.exe or process.pid}: {process.library_path} {process.reason.value}"
+        state = process.reason.value if process.needs_restart else "mapped: the upgrade replaces it"
+        why = f"{process.command or process.exe or process.pid}: {process.library_path} {state}"
         if why not in entry[2]:
             entry[2].append(why)
     order = list(ActionKind)
