@@ -10,10 +10,9 @@ applies to, and the report never reads as an all-clear where something could not
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
-
-import dataclasses
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
